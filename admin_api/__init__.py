@@ -1,0 +1,1 @@
+"""OpenContact's admin API: Flask + Socket.IO over the realtime configuration database."""

@@ -1,0 +1,1 @@
+"""End-to-end call harness: one interface, a simulator backend and a real-Asterisk backend."""

@@ -1,0 +1,1 @@
+"""OpenContact's Stasis application: owns every call leg through Asterisk's ARI."""
