@@ -1,0 +1,1 @@
+"""End-to-end behaviour tests that run on every harness backend."""

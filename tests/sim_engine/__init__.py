@@ -1,0 +1,1 @@
+"""Tests of the simulator engine through its real HTTP and websocket interface."""
