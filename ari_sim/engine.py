@@ -3,39 +3,52 @@
 Everything runs on one asyncio loop; events are handed to the applications' queues in the order
 the engine emits them, so the order below is exactly what a client sees on its websocket.
 
-Event orders implemented (as Asterisk 22 produces them; sources: res/ari/resource_channels.c,
-res/ari/resource_bridges.c, res/res_stasis.c, res/stasis/control.c, res/stasis/app.c, main/dial.c,
-main/channel.c and the testsuite's tests/rest_api/channels/create_dial_bridge and
-tests/rest_api/bridges/{hangup,unhappy}; the "Real ARI behaviours" noted in the design page):
+Sources: res/ari/resource_channels.c, res/ari/resource_bridges.c, res/res_stasis.c,
+res/stasis/control.c, res/stasis/app.c, main/dial.c, main/channel.c, the testsuite's
+tests/rest_api/channels/create_dial_bridge and tests/rest_api/bridges/{hangup,unhappy}, the design
+page's "Real ARI behaviours", and traces recorded on Asterisk 22 (Local channels, bridges, media).
 
-* Originate (POST /channels, app given). The app subscribes to the new channel (and the other half
-  of a Local pair) only after it exists, so it never sees their ChannelCreated. Then:
-  Dial(peer, dialstatus "") -> [ChannelStateChange Ringing -> Dial RINGING] -> ChannelStateChange Up
-  -> Dial ANSWER -> StasisStart. Local: the `;2` half runs the dialplan (ChannelDialplan ...,
-  its own StasisStart if the dialplan sends it to Stasis) and `;1` enters Stasis only once `;2`
-  answers. Busy: Dial BUSY -> ChannelDestroyed 17. Rejected: ChannelHangupRequest 21 ->
-  Dial NOANSWER -> ChannelDestroyed 21. Unreachable/offline: ChannelHangupRequest 20 ->
-  Dial CHANUNAVAIL -> ChannelDestroyed 20. No answer before `timeout`: ChannelDestroyed 19 only.
-  Missing extension for a Local endpoint: 200, then ChannelDestroyed cause 0 for both halves.
-* Create + dial (POST /channels/create then /dial): StasisStart on create; dial gives Dial "" ->
-  ChannelStateChange Ringing -> Dial RINGING -> ChannelStateChange Up -> Dial ANSWER. While being
-  dialled (Down/Ringing) answer, ring, moh, hold, play ... answer 412. BUSY leaves the channel in
-  Down (its cause stays 17 for the later ChannelDestroyed); a dial timeout hangs it up with cause
-  19 without a NOANSWER Dial event: StasisEnd -> ChannelDestroyed 19.
-* DELETE /channels/{id}: ChannelHangupRequest {cause 32, soft true} -> ChannelLeftBridge (if
-  bridged) -> StasisEnd -> [other Local half: ChannelHangupRequest {cause}] -> ChannelDestroyed
-  {cause, cause_txt} -> the other half's ChannelLeftBridge/StasisEnd/ChannelDestroyed.
-* Far end hangs up: ChannelHangupRequest {cause} (no `soft`) -> then as above.
-* Bridges: BridgeCreated reaches only subscribeAll applications (no application is subscribed
-  to a new bridge). addChannel -> ChannelEnteredBridge (a channel in another bridge first gets
-  ChannelLeftBridge there); removeChannel -> ChannelLeftBridge; DELETE -> ChannelLeftBridge for
-  each channel, then BridgeDestroyed. An application follows a bridge while one of its Stasis
-  channels is in it.
-* Playback: 201 {state queued} -> PlaybackStarted {playing} -> PlaybackContinuing per further
-  media in a list -> PlaybackFinished {done} (or {failed} for an unknown media scheme).
-* Recording: 201 {queued} -> RecordingStarted {recording} -> RecordingFinished {done} on stop,
-  maxDurationSeconds, a terminateOn digit or hangup; cancel -> RecordingFinished {canceled} and
-  nothing stored.
+Who receives what: an application follows a channel it originated/created or subscribed to, and a
+channel while that channel is in its Stasis; it stops following the latter at StasisEnd (so a call
+that entered Stasis from the dialplan shows no ChannelDestroyed to it). StasisStart/StasisEnd go to
+the application alone. It follows a bridge while one of its Stasis channels is in it (or it
+subscribed to it); ChannelEnteredBridge/ChannelLeftBridge go to the bridge's followers only. subscribeAll
+sees everything (ChannelCreated, BridgeCreated, global ChannelVarset ...).
+
+* Originate (app given): the app subscribes after the channel exists, so it never sees ChannelCreated
+  nor ChannelDialplan{AppDial2,(Outgoing Line)}. Then Dial{""} -> [ChannelStateChange Ringing ->
+  Dial RINGING] -> ChannelStateChange Up -> Dial ANSWER -> ChannelVarset STASISSTATUS="" ->
+  StasisStart. Local: `;2` runs the dialplan (ChannelDialplan per application, its own Stasis entry),
+  and `;1` enters Stasis only once `;2` answers (`;2` Up, `;1` Up, Dial ANSWER).
+  Far end busy: Dial BUSY -> ChannelDestroyed 17 (Local busy indication: cause 0). Rejected /
+  unreachable / the other Local half hung up: ChannelHangupRequest{cause} -> Dial{status for the
+  cause: 17 BUSY, 34 CONGESTION, 3/20 CHANUNAVAIL, else NOANSWER} -> ChannelDestroyed{cause}.
+  `timeout` expiring: ChannelDestroyed 19 only. Missing extension for a Local endpoint: 200, then
+  ChannelDestroyed cause 0 for `;2`, then for `;1`.
+* Create + dial: the app follows the new channel and the `originator` (not a Local `;2`).
+  ChannelDialplan{Stasis,app} -> ChannelVarset STASISSTATUS="" -> StasisStart (Down);
+  /dial: Dial{""} -> ChannelStateChange Ringing -> Dial RINGING -> ChannelStateChange Up -> Dial ANSWER.
+  While Down/Ringing, answer/ring/moh/hold/play/... answer 412. BUSY: Dial BUSY and the channel stays
+  Down (cause 17 kept for its ChannelDestroyed); a hangup before answer gives no final Dial. Dial
+  timeout: ChannelHangupRequest{32,soft} -> StasisEnd -> ChannelVarset STASISSTATUS=SUCCESS ->
+  ChannelDestroyed 19 (no NOANSWER Dial).
+* Hangup: DELETE -> ChannelHangupRequest{cause 32, soft true}; far end -> ChannelHangupRequest{cause};
+  the dialplan ending -> ChannelHangupRequest{16, soft}. Then: [Dial{status} if still being dialled
+  by originate/Dial()] -> [RecordingFinished/PlaybackFinished] -> [ChannelVarset BRIDGEPEER="" ->
+  ChannelLeftBridge] -> [StasisEnd -> ChannelVarset STASISSTATUS=SUCCESS] -> [a dialplan channel hung
+  up from outside: ChannelHangupRequest{16, soft}] -> [other Local half: ChannelHangupRequest{cause}]
+  -> ChannelDestroyed{cause, cause_txt} -> the other half's own teardown as above. Snoop channels of a
+  destroyed channel: StasisEnd -> ChannelDestroyed 0.
+* Bridges: addChannel -> ChannelEnteredBridge (a channel already bridged, even in this bridge,
+  leaves first); with two members each gets ChannelVarset BRIDGEPEER=<other's name>.
+  removeChannel -> ChannelVarset BRIDGEPEER="" -> ChannelLeftBridge. DELETE -> the same per
+  member, then BridgeDestroyed. A Stasis bridge never hangs up its other members.
+* Playback: 201 {queued} -> PlaybackStarted {playing}; for a list, PlaybackContinuing {continuing,
+  the item just played} then PlaybackStarted for the next item; -> PlaybackFinished {done}
+  ({failed} for an unknown scheme). pause -> state paused; unpause -> PlaybackStarted again.
+* Recording: 201 {queued} -> RecordingStarted {recording} -> RecordingFinished {done, duration} on
+  stop, maxDurationSeconds, maxSilenceSeconds (far ends are silent: duration 0), a terminateOn
+  digit or hangup; cancel -> RecordingFinished {done} and nothing stored.
 * DTMF: far-end digits -> ChannelDtmfReceived {digit, duration_ms}; digits sent to one half of a
   Local pair arrive as ChannelDtmfReceived on the other half.
 * Every event carries type, timestamp, application and asterisk_id.
@@ -80,6 +93,13 @@ KNOWN_RECORDING_FORMATS = frozenset(
 MEDIA_SCHEMES = frozenset({"sound", "recording", "number", "digits", "characters", "tone"})
 DTMF_DIGITS = frozenset("0123456789ABCD*#")
 FALLBACK_APP = "opencontact"
+BRIDGE_TYPES = frozenset(
+    {"mixing", "holding", "dtmf_events", "proxy_media", "video_sfu", "video_single", "sdp_label"}
+)
+
+VARIABLES_SHAPE_ERROR = (
+    "Each value in 'variables' must be a string or an object with 'value' and optional 'report_events'"
+)
 
 HangupKind = Literal["ari", "queued", "dialplan", "propagated", "none"]
 
@@ -261,6 +281,7 @@ class LiveRecording:
     target_id: str
     max_duration: int
     terminate_on: str
+    max_silence: int = 0
     base_seconds: float = 0.0
     state: str = "queued"
     started_at: float = 0.0
@@ -274,12 +295,15 @@ class LiveRecording:
         body: dict[str, Any] = {
             "name": self.name,
             "format": self.format,
-            "target_uri": f"{self.target_kind}:{self.target_id}",
             "state": self.state,
+            "target_uri": f"{self.target_kind}:{self.target_id}",
         }
         if self.state in ("done", "canceled", "failed"):
-            seconds = round(self.elapsed(now, scale))
-            body.update({"duration": seconds, "talking_duration": seconds, "silence_duration": 0})
+            if self.max_silence > 0:
+                # The far ends are silent, so silence detection trims everything.
+                body.update({"duration": 0, "talking_duration": 0, "silence_duration": 0})
+            else:
+                body["duration"] = round(self.elapsed(now, scale))
         if self.cause:
             body["cause"] = self.cause
         return body
@@ -756,7 +780,7 @@ class Engine:
         if peer is not None and not peer.hanging_up:
             self._emit_channel("ChannelHangupRequest", peer, cause=cause)
         for snoop in [c for c in self.channels.values() if c.snoop_target == ch.id]:
-            self.hangup(snoop, 16)
+            self.hangup(snoop, 0)
         self.emit(
             "ChannelDestroyed",
             {"cause": cause, "cause_txt": cause_text(cause), "channel": ch.to_json()},
@@ -992,7 +1016,8 @@ class Engine:
         elif tech.lower() == "local":
             tech = "Local"
         else:
-            raise AriError(400, "Invalid endpoint specified")
+            # No such channel driver: the request fails like any other allocation failure.
+            raise AriError(500, "Allocation failed")
         return tech, resource
 
     def _make_outbound(
@@ -1071,9 +1096,13 @@ class Engine:
         )
         for key, value in _variables(params.get("variables")).items():
             self.set_variable(ch, key, value, report=False)
-        self.apps.setdefault(app, Application(app)).channel_ids.add(ch.id)
+        # res/ari/resource_channels.c (create) subscribes the app to the new channel and to the
+        # originator, but not to a Local channel's other half (originate does that one).
+        following = self.apps.setdefault(app, Application(app)).channel_ids
+        following.add(ch.id)
+        if params.get("originator"):
+            following.add(str(params["originator"]))
         if other is not None:
-            self.apps[app].channel_ids.add(other.id)
             ch.context, ch.exten = other.context, other.exten
         app_args = _split_args(params.get("appArgs"))
         self._dialplan_step(ch, "Stasis", ",".join([app, *app_args]))
@@ -1137,7 +1166,7 @@ class Engine:
         if func == "CHANNEL" and arg == "language":
             ch.language = value
             return
-        raise AriError(400, "Failed to execute function")
+        log.info("ignoring write of unknown function %s(%s) on %s", func, arg, ch.name)
 
     def get_variable(self, ch: Channel, name: str) -> str:
         if not name:
@@ -1155,7 +1184,7 @@ class Engine:
             "CONTEXT": ch.context,
             "PRIORITY": str(ch.priority),
         }
-        if name in ch.variables:
+        if ch.variables.get(name):
             return ch.variables[name]
         if name in builtin:
             return builtin[name]
@@ -1185,6 +1214,27 @@ class Engine:
                 "linkedid": ch.id,
             }.get(arg)
         return None
+
+    def set_global(self, name: str, value: str) -> None:
+        self.global_vars[name] = value
+        self.emit("ChannelVarset", {"variable": name, "value": value})
+
+    def user_event(self, app_name: str, event_name: str, sources: list[str], fields: dict[str, Any]) -> None:
+        """POST /events/user/{eventName}: a ChannelUserevent to one application."""
+        app = self.get_app(app_name)
+        body: dict[str, Any] = {"eventname": event_name}
+        for source in sources:
+            kind, _, ident = source.partition(":")
+            if kind == "channel" and ident in self.channels:
+                body["channel"] = self.channels[ident].to_json()
+            elif kind == "bridge" and ident in self.bridges:
+                body["bridge"] = self.bridges[ident].to_json()
+            elif kind == "endpoint" and ident in self.endpoints:
+                body["endpoint"] = self.endpoints[ident].to_json()
+            else:
+                raise AriError(422, "Event source was not found")
+        body["userevent"] = fields
+        self._send([app], "ChannelUserevent", body)
 
     # ------------------------------------------------------------------ channel operations
     def load_dialplan(self, path: str) -> None:
@@ -1267,12 +1317,11 @@ class Engine:
         self._spawn(run(), ch)
 
     def hold(self, ch: Channel, on: bool) -> None:
+        # ARI hold indicates hold toward the far end; ChannelHold/Unhold only report holds
+        # that come *from* a far end, so none is emitted here (as on Asterisk).
         ch.held = on
         if on:
             self._heard_add(ch.id, {"kind": "hold"})
-            self._emit_channel("ChannelHold", ch)
-        else:
-            self._emit_channel("ChannelUnhold", ch)
 
     def start_moh(self, ch: Channel, moh_class: str | None) -> None:
         ch.moh_class = moh_class or "default"
@@ -1285,9 +1334,12 @@ class Engine:
     def snoop(
         self, target: Channel, *, spy: str, whisper: str, app: str, args: list[str], snoop_id: str | None
     ) -> Channel:
+        for label, value in (("spy", spy), ("whisper", whisper)):
+            if value not in ("none", "both", "out", "in"):
+                raise AriError(400, f"Invalid direction specified for {label}")
         if spy == "none" and whisper == "none":
-            raise AriError(400, "Invalid direction specified")
-        ch = self._new_channel("Snoop", target.id, "Up", snoop_id)
+            raise AriError(400, "Direction must be specified for at least spy or whisper")
+        ch = self._new_channel("Snoop", target.id, "Up", snoop_id, f"Snoop/{target.id}-{next(self._seq):08x}")
         ch.snoop_target = target.id
         ch.variables["SNOOP_SPY"], ch.variables["SNOOP_WHISPER"] = spy, whisper
 
@@ -1305,6 +1357,10 @@ class Engine:
         if existing is not None:
             raise AriError(409, f"Bridge with id '{bid}' already exists")
         kinds = [t.strip() for t in (types or "mixing").split(",") if t.strip()] or ["mixing"]
+        if any(k not in BRIDGE_TYPES for k in kinds):
+            raise AriError(
+                500, f"Unable to create bridge. Possible duplicate bridge id '{bridge_id or '(null)'}'"
+            )
         bridge = Bridge(bid, kinds, name or "", _ari_time())
         self.bridges[bid] = bridge
         self.emit("BridgeCreated", {"bridge": bridge.to_json()}, bridges=[bid])
@@ -1320,23 +1376,27 @@ class Engine:
         return bridge
 
     def add_to_bridge(self, bridge: Bridge, ch: Channel) -> None:
-        if ch.bridge_id == bridge.id:
-            return
+        """Enter the bridge; a channel already bridged (even in this bridge) leaves first."""
         if ch.bridge_id is not None:
             self._leave_bridge(ch)
         bridge.channels.append(ch.id)
         ch.bridge_id = bridge.id
         self._bridge_follow(ch.stasis_app, bridge.id, +1)
+        # Published on the bridge's topic only (main/stasis_bridges.c): an app that merely follows
+        # the channel does not see it.
         self.emit(
-            "ChannelEnteredBridge",
-            {"bridge": bridge.to_json(), "channel": ch.to_json()},
-            channels=[ch],
-            bridges=[bridge.id],
+            "ChannelEnteredBridge", {"bridge": bridge.to_json(), "channel": ch.to_json()}, bridges=[bridge.id]
         )
         if len(bridge.channels) > 1:
             for cid in bridge.channels:
                 others = [o for o in bridge.channels if o != cid]
                 self._heard_add(cid, {"kind": "bridged", "bridge_id": bridge.id, "with": others})
+        if len(bridge.channels) == 2:
+            members = [self.channels[c] for c in bridge.channels if c in self.channels]
+            for one in members:
+                other = next((m for m in members if m is not one), None)
+                if other is not None:
+                    self.set_variable(one, "BRIDGEPEER", other.name)
         if bridge.moh_class is not None:
             self._heard_add(ch.id, {"kind": "moh", "class": bridge.moh_class})
 
@@ -1345,13 +1405,12 @@ class Engine:
         ch.bridge_id = None
         if bridge is None:
             return
+        if ch.variables.get("BRIDGEPEER"):
+            self.set_variable(ch, "BRIDGEPEER", "")
         if ch.id in bridge.channels:
             bridge.channels.remove(ch.id)
         self.emit(
-            "ChannelLeftBridge",
-            {"bridge": bridge.to_json(), "channel": ch.to_json()},
-            channels=[ch],
-            bridges=[bridge.id],
+            "ChannelLeftBridge", {"bridge": bridge.to_json(), "channel": ch.to_json()}, bridges=[bridge.id]
         )
         self._bridge_follow(ch.stasis_app, bridge.id, -1)
 
@@ -1425,16 +1484,11 @@ class Engine:
                 return
             for index, media in enumerate(pb.media):
                 pb.index = index
+                pb.state = "playing"
+                self._playback_emit("PlaybackStarted", pb)
                 if media.partition(":")[0] not in MEDIA_SCHEMES:
                     self._finish_playback(pb, "failed")
                     return
-                if index == 0:
-                    pb.state = "playing"
-                    self._playback_emit("PlaybackStarted", pb)
-                else:
-                    pb.state = "continuing"
-                    self._playback_emit("PlaybackContinuing", pb)
-                    pb.state = "playing"
                 for ch in self._playback_channels(pb):
                     self._heard_add(ch.id, {"kind": "playback", "media": media})
                 remaining = media_seconds(media)
@@ -1443,6 +1497,10 @@ class Engine:
                     await self.sleep(step)
                     if not pb.paused:
                         remaining -= step
+                if index + 1 < len(pb.media):
+                    # Asterisk reports the item just played, then starts the next one.
+                    pb.state = "continuing"
+                    self._playback_emit("PlaybackContinuing", pb)
             self._finish_playback(pb, "done")
         finally:
             if pb.id in queue:
@@ -1476,12 +1534,17 @@ class Engine:
         return pb
 
     def control_playback(self, pb: Playback, operation: str) -> None:
-        if pb.state not in ("playing", "continuing"):
+        if operation not in ("restart", "pause", "unpause", "reverse", "forward"):
+            raise AriError(400, f"Invalid operation {operation}")
+        if pb.state not in ("playing", "continuing", "paused"):
             raise AriError(409, f"Can only {operation} while media is playing")
         if operation == "pause":
             pb.paused = True
+            pb.state = "paused"
         elif operation == "unpause":
             pb.paused = False
+            pb.state = "playing"
+            self._playback_emit("PlaybackStarted", pb)
 
     # ------------------------------------------------------------------ recordings
     def record(
@@ -1494,6 +1557,7 @@ class Engine:
         max_duration: int,
         if_exists: str,
         terminate_on: str,
+        max_silence: int = 0,
     ) -> LiveRecording:
         if not name or name.startswith("/") or ".." in name:
             raise AriError(400, "Recording name invalid")
@@ -1505,8 +1569,10 @@ class Engine:
             raise AriError(400, "ifExists invalid")
         if terminate_on not in ("none", "any", "*", "#") and not all(d in DTMF_DIGITS for d in terminate_on):
             raise AriError(400, "terminateOn invalid")
+        if max_silence < 0:
+            raise AriError(400, "max_silence_seconds cannot be negative")
         if name in self.live_recordings:
-            raise AriError(409, f"Recording '{name}' already in progress")
+            raise AriError(409, f"Recording '{name}' already exists and can not be overwritten")
         base = 0.0
         stored = self.stored_recordings.get(name)
         if stored is not None:
@@ -1514,7 +1580,9 @@ class Engine:
                 raise AriError(409, f"Recording '{name}' already exists and can not be overwritten")
             if if_exists == "append":
                 base = stored.duration
-        rec = LiveRecording(name, fmt, target_kind, target_id, max_duration, terminate_on, base_seconds=base)
+        rec = LiveRecording(
+            name, fmt, target_kind, target_id, max_duration, terminate_on, max_silence, base_seconds=base
+        )
         self.live_recordings[name] = rec
         owner = self.channels.get(target_id) if target_kind == "channel" else None
         rec.task = self._spawn(self._run_recording(rec), owner)
@@ -1537,8 +1605,9 @@ class Engine:
         rec.state = "recording"
         rec.started_at = self._now_loop()
         self._recording_emit("RecordingStarted", rec)
-        if rec.max_duration > 0:
-            await self.sleep(rec.max_duration)
+        limits = [n for n in (rec.max_duration, rec.max_silence) if n > 0]
+        if limits:
+            await self.sleep(min(limits))
             if rec.state in ("recording", "paused"):
                 self._finish_recording(rec, "done")
 
@@ -1554,7 +1623,10 @@ class Engine:
         del self.live_recordings[rec.name]
         if rec.task is not None and rec.task is not asyncio.current_task():
             rec.task.cancel()
-        if state == "done":
+        if state == "canceled":
+            # Asterisk deletes the file and still reports the recording as done.
+            rec.state = "done"
+        elif state == "done":
             self.stored_recordings[rec.name] = StoredRecording(
                 rec.name, rec.format, rec.elapsed(self._now_loop(), self.time_scale)
             )
@@ -1646,7 +1718,13 @@ def _variables(value: Any) -> dict[str, str]:
         value = value["variables"]
     if not isinstance(value, dict):
         raise AriError(400, "The 'variables' field must be a JSON object")
-    return {str(k): str(v) for k, v in value.items()}
+    out: dict[str, str] = {}
+    for key, item in value.items():
+        text = item["value"] if isinstance(item, dict) and isinstance(item.get("value"), str) else item
+        if not isinstance(text, str):
+            raise AriError(400, VARIABLES_SHAPE_ERROR)
+        out[str(key)] = text
+    return out
 
 
 RunStep = Callable[[Channel], Awaitable[None]]

@@ -14,26 +14,18 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from ari_sim.engine import Engine, EventQueue
-from ari_sim.router import is_authenticated
+from ari_sim.router import is_authenticated, unauthorized
 
 ENGINE_KEY: web.AppKey[Engine] = web.AppKey("ari_sim_engine", Engine)
 
 
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"message": message}, status=status)
-
-
 async def events_socket(request: web.Request) -> web.StreamResponse:
     if not is_authenticated(request):
-        return web.Response(
-            status=401,
-            text=json.dumps({"error": "Authentication required"}),
-            content_type="application/json",
-            headers={"WWW-Authenticate": 'Basic realm="Asterisk REST Interface"'},
-        )
+        return unauthorized()
     names = [n.strip() for n in request.query.get("app", "").split(",") if n.strip()]
     if not names:
-        return _error(400, "Missing param 'app'")
+        # Asterisk answers with its plain HTTP error page here, not a JSON body.
+        return web.Response(status=400, text="HTTP request is missing param: [app]", content_type="text/html")
     subscribe_all = request.query.get("subscribeAll", "false").lower() in ("true", "yes", "1", "on")
     engine = request.app[ENGINE_KEY]
     ws = web.WebSocketResponse(heartbeat=None)

@@ -8,8 +8,10 @@ to the harness (hang-ups and key presses act on it; Local channels pass them to 
 whose `;2` half runs the project's dialplan into the system under test.
 
 What a far end "heard" is rebuilt from the events of the half the system under test holds, to which
-the harness app subscribes: playbacks started on it (or on a bridge it is in), bridges it entered,
-hold, ringing indicated to it, and digits sent to it (they arrive on the harness's half).
+the harness app subscribes: playbacks started on it (or on a bridge it is in), hold, ringing
+indicated to it, and digits sent to it (they arrive on the harness's half). Asterisk publishes bridge
+entries on the bridge alone, so the bridges a far end is in are looked up (GET /bridges) when its
+BRIDGEPEER changes and whenever `heard` is read; the harness then subscribes to those bridges.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ class Leg:
     far_end: FarEnd
     heard: list[Heard] = field(default_factory=list)
     bridges: set[str] = field(default_factory=set)
+    #: The other members last reported per bridge, so each change is heard once.
+    bridged_with: dict[str, list[str]] = field(default_factory=dict)
 
 
 def local_peer_name(name: str) -> str | None:
@@ -84,6 +88,8 @@ class AsteriskHarness(CallHarness):
         self._legs: dict[str, Leg] = {}
         self._watched: dict[str, Leg] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        #: Harness-owned halves currently in the harness app (ARI acts only on those).
+        self._in_stasis: dict[str, asyncio.Event] = {}
         self._stream: EventStream | None = None
         self._dispatcher: asyncio.Task[None] | None = None
         self.errors: list[str] = []
@@ -174,11 +180,24 @@ class AsteriskHarness(CallHarness):
         await self.ari.delete(self.channel_path(far_end), {"reason_code": str(cause)})
 
     async def press(self, far_end: FarEnd, digits: str, duration_ms: int = 100) -> None:
+        await self._until_in_stasis(far_end.control_id)
         await self.ari.post(self.channel_path(far_end) + "/dtmf", {"dtmf": digits, "duration": duration_ms})
+
+    def _stasis_flag(self, channel_id: str) -> asyncio.Event:
+        return self._in_stasis.setdefault(channel_id, asyncio.Event())
+
+    async def _until_in_stasis(self, channel_id: str, within: float = 5.0) -> None:
+        """A caller's own half enters the harness app only once the system under test answered
+        the other half, and Asterisk reports that a moment after the answer request returned."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stasis_flag(channel_id).wait(), within)
 
     async def heard(self, far_end: FarEnd) -> list[Heard]:
         leg = self._legs.get(far_end.control_id)
-        return list(leg.heard) if leg is not None else []
+        if leg is None:
+            return []
+        await self._refresh_bridges()
+        return list(leg.heard)
 
     # The harness app ---------------------------------------------------------------------------
 
@@ -215,7 +234,11 @@ class AsteriskHarness(CallHarness):
         kind = event.get("type")
         channel: dict[str, Any] = event.get("channel") or {}
         channel_id = str(channel.get("id", ""))
+        if kind == "StasisEnd":
+            self._stasis_flag(channel_id).clear()
+            return
         if kind == "StasisStart":
+            self._stasis_flag(channel_id).set()
             args = [str(arg) for arg in event.get("args", [])]
             if len(args) >= 2 and args[0] == "phone" and channel_id not in self._legs:
                 self._spawn(self._phone_called(channel, args[1]), f"phone {args[1]}")
@@ -232,20 +255,41 @@ class AsteriskHarness(CallHarness):
             if caller is not None and not caller.far_end.endpoint:
                 caller.heard.append({"kind": "ringing"})
             return
+        if kind in ("ChannelEnteredBridge", "ChannelLeftBridge"):
+            # Only arrives for bridges this app subscribed to (bridge events are not channel events).
+            self._bridge_members(event.get("bridge") or {})
+            return
         leg = self._watched.get(channel_id)
         if leg is None:
             return
-        bridge: dict[str, Any] = event.get("bridge") or {}
-        if kind == "ChannelEnteredBridge":
-            bridge_id = str(bridge.get("id"))
-            leg.bridges.add(bridge_id)
-            others = [str(other) for other in bridge.get("channels", []) if other != channel_id]
-            leg.heard.append({"kind": "bridged", "bridge_id": bridge_id, "with": others})
-            self._spawn(self._subscribe(f"bridge:{bridge_id}"), f"subscribe bridge {bridge_id}")
-        elif kind == "ChannelLeftBridge":
-            leg.bridges.discard(str(bridge.get("id")))
+        if kind == "ChannelVarset" and event.get("variable") == "BRIDGEPEER":
+            # The first sign on the channel itself that it joined (or left) someone in a bridge.
+            self._spawn(self._refresh_bridges(), "list bridges")
         elif kind == "ChannelHold":
             leg.heard.append({"kind": "hold"})
+
+    def _bridge_members(self, bridge: dict[str, Any]) -> None:
+        """Note who each watched far end is bridged with, from a bridge's member list."""
+        bridge_id = str(bridge.get("id"))
+        members = [str(member) for member in bridge.get("channels", [])]
+        for channel_id, leg in self._watched.items():
+            if channel_id not in members:
+                leg.bridges.discard(bridge_id)
+                leg.bridged_with.pop(bridge_id, None)
+                continue
+            if bridge_id not in leg.bridges:
+                leg.bridges.add(bridge_id)
+                # Follow the bridge from now on: its playbacks and later members.
+                self._spawn(self._subscribe(f"bridge:{bridge_id}"), f"subscribe bridge {bridge_id}")
+            others = [member for member in members if member != channel_id]
+            if others and others != leg.bridged_with.get(bridge_id):
+                leg.bridged_with[bridge_id] = others
+                leg.heard.append({"kind": "bridged", "bridge_id": bridge_id, "with": others})
+
+    async def _refresh_bridges(self) -> None:
+        """Find the bridges the watched far ends are in (none of their own events tells which)."""
+        for bridge in await self.ari.get("/bridges"):
+            self._bridge_members(bridge)
 
     def _playback_started(self, playback: dict[str, Any]) -> None:
         target = str(playback.get("target_uri", ""))

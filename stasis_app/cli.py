@@ -21,6 +21,7 @@ from ari_sim.engine import PhoneBehaviour
 from ari_sim.server import build
 from ari_sim.settings import SimSettings
 from stasis_app.application import StasisApplication
+from stasis_app.service import build_service
 from stasis_app.settings import AriSettings, Settings
 
 log = logging.getLogger("opencontact")
@@ -38,13 +39,13 @@ async def _wait_for_signal() -> None:
 
 
 async def run_stasis(settings: Settings) -> None:
-    application = StasisApplication.from_settings(settings)
-    await application.start()
+    service = build_service(settings)
+    await service.start()
     log.info("Stasis app %r connecting to %s", settings.ari.app, settings.ari.url)
     try:
         await _wait_for_signal()
     finally:
-        await application.stop()
+        await service.stop()
 
 
 async def run_embedded(host: str, port: int) -> None:

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from ari_sim.handlers import applications, asterisk, bridges, channels, endpoints, playbacks, recordings
+from ari_sim.handlers import (
+    applications,
+    asterisk,
+    bridges,
+    channels,
+    endpoints,
+    events,
+    playbacks,
+    recordings,
+)
 from ari_sim.types import Handler
 
 HANDLERS: dict[str, Handler] = {}
-for _module in (applications, asterisk, bridges, channels, endpoints, playbacks, recordings):
+for _module in (applications, asterisk, bridges, channels, endpoints, events, playbacks, recordings):
     HANDLERS.update(_module.HANDLERS)

@@ -45,15 +45,15 @@ async def ping(engine: Engine, params: Params) -> Reply:
 async def get_global_var(engine: Engine, params: Params) -> Reply:
     name = str(params.get("variable") or "")
     if not name:
-        raise AriError(400, "Missing variable parameter.")
+        raise AriError(400, "Variable name is required")
     return 200, {"value": engine.global_vars.get(name, "")}
 
 
 async def set_global_var(engine: Engine, params: Params) -> Reply:
     name = str(params.get("variable") or "")
     if not name:
-        raise AriError(400, "Missing variable parameter.")
-    engine.global_vars[name] = str(params.get("value") or "")
+        raise AriError(400, "Variable name is required")
+    engine.set_global(name, str(params.get("value") or ""))
     return 204, None
 
 

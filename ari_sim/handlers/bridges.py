@@ -98,6 +98,7 @@ async def record(engine: Engine, params: Params) -> Reply:
         max_duration=int(params.get("maxDurationSeconds") or 0),
         if_exists=str(params.get("ifExists") or "fail"),
         terminate_on=str(params.get("terminateOn") or "none"),
+        max_silence=int(params.get("maxSilenceSeconds") or 0),
     )
     return 201, engine.live_json(rec)
 

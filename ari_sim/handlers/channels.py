@@ -139,17 +139,24 @@ async def send_dtmf(engine: Engine, params: Params) -> Reply:
     return NO_CONTENT
 
 
+def _direction(params: Params) -> set[str]:
+    direction = str(params.get("direction") or "")
+    if not direction:
+        raise AriError(400, "Direction is required")
+    if direction not in ("both", "in", "out"):
+        raise AriError(400, "Invalid direction specified")
+    return {"in", "out"} if direction == "both" else {direction}
+
+
 async def mute(engine: Engine, params: Params) -> Reply:
     ch = _control(engine, params)
-    direction = str(params.get("direction") or "both")
-    ch.muted |= {"in", "out"} if direction == "both" else {direction}
+    ch.muted |= _direction(params)
     return NO_CONTENT
 
 
 async def unmute(engine: Engine, params: Params) -> Reply:
     ch = _control(engine, params)
-    direction = str(params.get("direction") or "both")
-    ch.muted -= {"in", "out"} if direction == "both" else {direction}
+    ch.muted -= _direction(params)
     return NO_CONTENT
 
 
@@ -205,11 +212,14 @@ async def record(engine: Engine, params: Params) -> Reply:
         max_duration=int(params.get("maxDurationSeconds") or 0),
         if_exists=str(params.get("ifExists") or "fail"),
         terminate_on=str(params.get("terminateOn") or "none"),
+        max_silence=int(params.get("maxSilenceSeconds") or 0),
     )
     return 201, engine.live_json(rec)
 
 
 async def get_channel_var(engine: Engine, params: Params) -> Reply:
+    if params["channelId"] not in engine.channels:
+        raise AriError(404, "Provided channel was not found")
     ch = engine.stasis_channel(params["channelId"])
     return 200, {"value": engine.get_variable(ch, str(params.get("variable") or ""))}
 
@@ -239,7 +249,11 @@ async def set_channel_vars(engine: Engine, params: Params) -> Reply:
 
 
 async def snoop_channel(engine: Engine, params: Params) -> Reply:
-    target = engine.get_channel(params["channelId"])
+    if not params.get("app"):
+        raise AriError(400, "Application name is required")
+    target = engine.channels.get(params["channelId"])
+    if target is None:
+        raise AriError(404, "Provided channel was not found")
     snoop = engine.snoop(
         target,
         spy=str(params.get("spy") or "none"),

@@ -14,7 +14,7 @@ async def list_endpoints(engine: Engine, params: Params) -> Reply:
 async def list_by_tech(engine: Engine, params: Params) -> Reply:
     tech = str(params.get("tech") or "")
     found = [e.to_json() for e in engine.endpoints.values() if e.tech.lower() == tech.lower()]
-    if not found and tech.lower() not in ("pjsip", "local"):
+    if not found:
         raise AriError(404, f"No Endpoints found - invalid tech {tech}")
     return 200, found
 

@@ -7,6 +7,7 @@ what the far end signals (ringing, answer).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ from harness.base import (
 )
 from harness.stasis_session import StasisSession as StasisApp
 
-CLEAN = {"channels": [], "bridges": []}
+CLEAN: dict[str, list[str]] = {"channels": [], "bridges": []}
 
 
 def position(events: list[Event], kind: str, **fields: Any) -> int:
@@ -36,6 +37,31 @@ def position(events: list[Event], kind: str, **fields: Any) -> int:
     return -1
 
 
+def steps(events: list[Event]) -> list[tuple[str, str]]:
+    """Each event as (type, the detail that matters for order checks), for exact comparisons."""
+    described = []
+    for event in events:
+        kind = str(event["type"])
+        if kind == "Dial":
+            detail = str(event["dialstatus"])
+        elif kind == "ChannelStateChange":
+            detail = str(event["channel"]["state"])
+        elif kind == "ChannelVarset":
+            detail = f"{event['variable']}={event['value']}"
+        elif kind == "ChannelDialplan":
+            detail = f"{event['dialplan_app']}({event['dialplan_app_data']})"
+        elif kind == "StasisStart":
+            detail = ",".join(event["args"])
+        elif kind == "ChannelHangupRequest":
+            detail = f"{event.get('cause')}{' soft' if event.get('soft') else ''}"
+        elif kind == "ChannelDestroyed":
+            detail = str(event["cause"])
+        else:
+            detail = ""
+        described.append((kind, detail))
+    return described
+
+
 def dial_statuses(stream: EventStream, channel_id: str) -> list[str]:
     return [
         str(event["dialstatus"])
@@ -44,12 +70,43 @@ def dial_statuses(stream: EventStream, channel_id: str) -> list[str]:
     ]
 
 
+async def gone_within(harness: CallHarness, path: str, within: float = 2.0) -> int:
+    """GET `path` until it answers 404; the last status otherwise.
+
+    Asterisk dissolves a deleted bridge on the bridge's own thread (main/bridge.c defers the
+    unlink), so for a moment after DELETE answered 204 a GET may still find it.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        status, _ = await harness.ari.call("GET", path)
+        if status == 404 or loop.time() >= deadline:
+            return status
+        await asyncio.sleep(0.01)
+
+
 async def inbound_call(harness: CallHarness, app: StasisApp, to: str = "7000") -> tuple[FarEnd, Event]:
     """A caller reaching the test's app through the dialplan, answered by the app."""
     caller = await harness.place_call(to, "5551234", caller_name="Test Caller", context="harness-inbound")
     start = await app.events.wait_for(of_type("StasisStart", caller.channel_id))
     await harness.ari.post(f"/channels/{caller.channel_id}/answer")
     return caller, start
+
+
+async def caller_hangs_up(harness: CallHarness, app: StasisApp, caller: FarEnd) -> list[Event]:
+    """The caller hangs up; the app sees the request (with the caller's cause), then StasisEnd.
+
+    The caller entered Stasis from the dialplan, so unless the app subscribed to it, Asterisk stops
+    telling the app about it at StasisEnd (res/res_stasis.c drops that interest before publishing
+    StasisEnd): there is no ChannelDestroyed to wait for.
+    """
+    await harness.hangup(caller)
+    await app.events.wait_for(of_type("StasisEnd", caller.channel_id))
+    events = app.events.of_channel(caller.channel_id)
+    request = events[position(events, "ChannelHangupRequest")]
+    assert request["cause"] == CAUSE_NORMAL
+    assert position(events, "ChannelHangupRequest") < position(events, "StasisEnd")
+    return events
 
 
 async def answered_phone(harness: CallHarness, app: StasisApp, ext: str) -> str:
@@ -68,19 +125,27 @@ async def test_originate_to_answering_phone_runs_dial_then_enters_stasis(
     start = await app.events.wait_for(of_type("StasisStart", channel_id))
     assert start["args"] == ["outbound", "1"]
     assert start["channel"]["state"] == "Up"
-    events = app.events.of_channel(channel_id)
-    # The app subscribes to an originated channel only once it exists, so Asterisk may not deliver
-    # ChannelCreated; when it does, it comes first. Then the dial runs, and only then Stasis.
-    assert events[0]["type"] in {"ChannelCreated", "Dial"}, app.events.summary()
-    assert 0 <= position(events, "Dial", dialstatus="") < position(events, "Dial", dialstatus="ANSWER")
-    assert position(events, "Dial", dialstatus="ANSWER") < position(events, "StasisStart")
+    # The app subscribes to an originated channel once it exists (no ChannelCreated), main/dial.c
+    # runs the call (the phone rings, then answers), and only then the channel enters Stasis.
+    assert steps(app.events.of_channel(channel_id)) == [
+        ("Dial", ""),
+        ("ChannelStateChange", "Ringing"),
+        ("Dial", "RINGING"),
+        ("ChannelStateChange", "Up"),
+        ("Dial", "ANSWER"),
+        ("ChannelVarset", "STASISSTATUS="),
+        ("StasisStart", "outbound,1"),
+    ], app.events.summary()
 
     await harness.ari.delete(f"/channels/{channel_id}")
-    await app.events.wait_for(of_type("ChannelDestroyed", channel_id))
-    events = app.events.of_channel(channel_id)
-    assert (
-        position(events, "StasisStart") < position(events, "StasisEnd") < position(events, "ChannelDestroyed")
-    )
+    destroyed = await app.events.wait_for(of_type("ChannelDestroyed", channel_id))
+    assert destroyed["cause"] == CAUSE_NORMAL
+    assert steps(app.events.of_channel(channel_id))[7:] == [
+        ("ChannelHangupRequest", "32 soft"),
+        ("StasisEnd", ""),
+        ("ChannelVarset", "STASISSTATUS=SUCCESS"),
+        ("ChannelDestroyed", "16"),
+    ], app.events.summary()
     assert await harness.wait_no_strays() == CLEAN
 
 
@@ -98,20 +163,19 @@ async def test_create_enters_stasis_before_dial_and_dial_reports_ringing_then_an
     assert phone.channel_id == channel_id
     await app.events.wait_for(lambda e: e["type"] == "Dial" and e["dialstatus"] == "ANSWER")
 
-    events = app.events.of_channel(channel_id)
-    assert events[0]["type"] in {"ChannelCreated", "StasisStart"}, app.events.summary()
-    order = [
-        position(events, "StasisStart"),
-        position(events, "Dial", dialstatus=""),
-        position(events, "Dial", dialstatus="RINGING"),
-        position(events, "Dial", dialstatus="ANSWER"),
-    ]
-    assert order[0] >= 0
-    assert order == sorted(order), app.events.summary()
-    up = [
-        i for i, e in enumerate(events) if e["type"] == "ChannelStateChange" and e["channel"]["state"] == "Up"
-    ]
-    assert up and up[0] < order[-1]
+    # The app subscribes once the channel exists (no ChannelCreated), then Asterisk runs Stasis() on
+    # it: the dialplan step, STASISSTATUS cleared, StasisStart; only then is it dialed, and Dial
+    # reports what the phone signals. The channel is Up before Dial says ANSWER.
+    assert steps(app.events.of_channel(channel_id)) == [
+        ("ChannelDialplan", f"Stasis({app.name},created)"),
+        ("ChannelVarset", "STASISSTATUS="),
+        ("StasisStart", "created"),
+        ("Dial", ""),
+        ("ChannelStateChange", "Ringing"),
+        ("Dial", "RINGING"),
+        ("ChannelStateChange", "Up"),
+        ("Dial", "ANSWER"),
+    ], app.events.summary()
 
     await harness.ari.delete(f"/channels/{channel_id}")
     assert await harness.wait_no_strays() == CLEAN
@@ -177,6 +241,8 @@ async def test_dialed_phone_that_only_rings_is_hung_up_at_the_dial_timeout(
 async def test_ringing_phone_answered_by_hand(harness: CallHarness, app: StasisApp) -> None:
     await harness.register_phone("1023", Behaviour("ring"))
     channel_id = await app.create(harness.phone_endpoint("1023"))
+    # create answers before Asterisk's Stasis thread has taken the channel: dial only after StasisStart.
+    await app.events.wait_for(of_type("StasisStart", channel_id))
     await harness.ari.post(f"/channels/{channel_id}/dial", {"timeout": 30})
     phone = await harness.wait_for_ringing("1023")
     await app.events.wait_for(lambda e: e["type"] == "Dial" and e["dialstatus"] == "RINGING")
@@ -203,9 +269,12 @@ async def test_inbound_call_reaches_the_app_with_caller_id(harness: CallHarness,
             and e["channel"]["state"] == "Up"
         )
     )
-    await harness.hangup(caller)
-    await app.events.wait_for(of_type("ChannelDestroyed", caller.channel_id))
+    await caller_hangs_up(harness, app, caller)
     assert await harness.wait_no_strays() == CLEAN
+    # Gone, and the app (never subscribed to it) was told nothing after StasisEnd.
+    events = app.events.of_channel(caller.channel_id)
+    assert events[-1]["type"] == "StasisEnd", app.events.summary()
+    assert position(events, "ChannelDestroyed") == -1
 
 
 async def test_bridge_enter_and_leave_events_and_far_end_sees_the_bridge(
@@ -232,8 +301,7 @@ async def test_bridge_enter_and_leave_events_and_far_end_sees_the_bridge(
     await harness.hangup(caller)
     await app.events.wait_for(of_type("ChannelLeftBridge", caller.channel_id))
     await harness.ari.delete(f"/bridges/{bridge_id}")
-    status, _ = await harness.ari.call("GET", f"/bridges/{bridge_id}")
-    assert status == 404
+    assert await gone_within(harness, f"/bridges/{bridge_id}") == 404
     assert await harness.wait_no_strays() == CLEAN
 
 
@@ -255,8 +323,7 @@ async def test_playback_starts_and_finishes_and_the_caller_heard_it(
     assert finished["playback"]["state"] == "done"
     await harness.wait_heard(caller, has_heard("playback", media="sound:hello-world"))
 
-    await harness.hangup(caller)
-    await app.events.wait_for(of_type("ChannelDestroyed", caller.channel_id))
+    await caller_hangs_up(harness, app, caller)
     assert await harness.wait_no_strays() == CLEAN
 
 
@@ -269,6 +336,10 @@ async def test_far_end_hangup_cascades_when_the_app_hangs_up_the_other_party(
     await harness.ari.post(f"/bridges/{bridge_id}/addChannel", {"channel": [caller.channel_id, agent_id]})
     await app.events.wait_for(of_type("ChannelEnteredBridge", agent_id))
     await app.events.wait_for(of_type("ChannelEnteredBridge", caller.channel_id))
+    # To learn how the caller's channel ended, the app follows it beyond Stasis.
+    await harness.ari.post(
+        f"/applications/{app.name}/subscription", {"eventSource": f"channel:{caller.channel_id}"}
+    )
 
     await harness.hangup(caller)
     await app.events.wait_for(of_type("StasisEnd", caller.channel_id))
@@ -278,9 +349,21 @@ async def test_far_end_hangup_cascades_when_the_app_hangs_up_the_other_party(
 
     caller_gone = await app.events.wait_for(of_type("ChannelDestroyed", caller.channel_id))
     assert caller_gone["cause"] == CAUSE_NORMAL
-    await app.events.wait_for(of_type("ChannelDestroyed", agent_id))
+    agent_gone = await app.events.wait_for(of_type("ChannelDestroyed", agent_id))
+    assert agent_gone["cause"] == CAUSE_NORMAL
     caller_events = app.events.of_channel(caller.channel_id)
-    assert position(caller_events, "ChannelLeftBridge") < position(caller_events, "StasisEnd")
+    assert (
+        position(caller_events, "ChannelHangupRequest")
+        < position(caller_events, "ChannelLeftBridge")
+        < position(caller_events, "StasisEnd")
+        < position(caller_events, "ChannelDestroyed")
+    ), app.events.summary()
+    agent_events = app.events.of_channel(agent_id)
+    assert (
+        position(agent_events, "ChannelLeftBridge")
+        < position(agent_events, "StasisEnd")
+        < position(agent_events, "ChannelDestroyed")
+    ), app.events.summary()
     assert await harness.wait_no_strays() == CLEAN
 
 
@@ -303,6 +386,5 @@ async def test_far_end_keys_arrive_as_dtmf_events_with_duration(harness: CallHar
 
     await harness.ari.post(f"/channels/{caller.channel_id}/dtmf", {"dtmf": "5"})
     await harness.wait_heard(caller, has_heard("dtmf", digit="5"))
-    await harness.hangup(caller)
-    await app.events.wait_for(of_type("ChannelDestroyed", caller.channel_id))
+    await caller_hangs_up(harness, app, caller)
     assert await harness.wait_no_strays() == CLEAN

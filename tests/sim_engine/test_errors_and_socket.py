@@ -103,3 +103,55 @@ async def test_subscribe_unsubscribe(sim: Sim) -> None:
     assert app["bridge_ids"] == []
     assert (await sim.call("DELETE", "/applications/t/subscription", eventSource="bridge:b1"))[0] == 422
     await events.quiet()
+
+
+async def test_more_asterisk_messages(sim: Sim) -> None:
+    events = await sim.events("opencontact")
+    cid = await sim.engine.place_call("100", "200")
+    await events.next()
+    await sim.ok("POST", f"/channels/{cid}/answer")
+    assert await sim.call("POST", "/channels", endpoint="Bogus/thing", app="t") == (
+        500,
+        {"message": "Allocation failed"},
+    )
+    assert await sim.call("GET", "/endpoints/Local") == (
+        404,
+        {"message": "No Endpoints found - invalid tech Local"},
+    )
+    assert await sim.call("POST", "/bridges", type="bogus") == (
+        500,
+        {"message": "Unable to create bridge. Possible duplicate bridge id '(null)'"},
+    )
+    assert await sim.call("POST", f"/channels/{cid}/snoop", spy="none", whisper="none", app="x") == (
+        400,
+        {"message": "Direction must be specified for at least spy or whisper"},
+    )
+    assert await sim.call("POST", "/channels/nope/snoop", spy="in", app="x") == (
+        404,
+        {"message": "Provided channel was not found"},
+    )
+    assert await sim.call("POST", f"/channels/{cid}/variable", variable="NOSUCHFUNC(x)", value="1") == (
+        204,
+        None,
+    )
+    assert (await sim.call("GET", f"/channels/{cid}/variable", variable="CHANNEL(bogus)"))[0] == 500
+    await sim.ok("POST", f"/channels/{cid}/variable", variable="EMPTY")
+    assert (await sim.call("GET", f"/channels/{cid}/variable", variable="EMPTY"))[0] == 404
+    assert (await sim.call("GET", "/asterisk/variable"))[0] == 400
+    await sim.ok("POST", "/asterisk/variable", variable="G", value="1")
+    assert await sim.ok("GET", "/asterisk/variable", variable="G") == {"value": "1"}
+
+
+async def test_user_event_reaches_the_application(sim: Sim) -> None:
+    events = await sim.events("opencontact")
+    cid = await sim.engine.place_call("100", "200")
+    await events.next()
+    await sim.ok("POST", "/events/user/Ping", application="opencontact", source=f"channel:{cid}")
+    got = await events.next()
+    assert (got["type"], got["eventname"], got["channel"]["id"]) == ("ChannelUserevent", "Ping", cid)
+    assert got["userevent"] == {}
+    assert (await sim.call("POST", "/events/user/Ping", application="nope"))[0] == 404
+    assert await sim.call("POST", "/events/user/Ping", application="opencontact", source="channel:nope") == (
+        422,
+        {"message": "Event source was not found"},
+    )

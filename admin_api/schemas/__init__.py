@@ -1,0 +1,1 @@
+"""marshmallow 4 schemas for every input of the API (seed forms and /api/v1 JSON bodies)."""

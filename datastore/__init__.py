@@ -1,0 +1,1 @@
+"""One schema definition shared by the admin API and the Stasis app; connection set-up."""

@@ -1,0 +1,211 @@
+"""Campaign settings as the call flow needs them, and finding a campaign by the number dialed.
+
+A campaign is a row of Asterisk's realtime ``queues`` table plus the product's own columns. This
+module reads such a row (any object with those attributes, or a mapping) into a frozen
+:class:`CampaignConfig`, with defaults for what is empty, so the call flow never touches the
+database model. A campaign may own several DIDs joined by ``&``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from stasis_app.acd.schedule import Schedule, ScheduleError, parse_schedule
+
+log = logging.getLogger(__name__)
+
+#: Media schemes ARI plays; a bare name is a sound file.
+MEDIA_SCHEMES = ("sound:", "recording:", "number:", "digits:", "characters:", "tone:")
+DEFAULT_RING_TIMEOUT = 15
+DEFAULT_RETRY = 5
+
+
+def _read(row: Any, name: str, default: Any = None) -> Any:
+    value = row.get(name, default) if isinstance(row, Mapping) else getattr(row, name, default)
+    return default if value is None else value
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "yes", "true", "on", "y")
+
+
+def split_dids(text: str | None) -> tuple[str, ...]:
+    """``"2000 & 2001"`` -> ``("2000", "2001")``; blanks dropped, order kept, duplicates removed."""
+    seen: dict[str, None] = {}
+    for part in (text or "").split("&"):
+        did = normalise_did(part)
+        if did:
+            seen.setdefault(did, None)
+    return tuple(seen)
+
+
+def normalise_did(did: str) -> str:
+    """DIDs compare without spaces, dashes or dots (carriers and admins format them differently)."""
+    return "".join(ch for ch in did.strip() if ch not in " -.()")
+
+
+def media_list(text: str | None) -> tuple[str, ...]:
+    """Audio names joined by ``&`` (as Asterisk's Playback takes them) -> ARI media URIs."""
+    items: list[str] = []
+    for part in (text or "").split("&"):
+        name = part.strip()
+        if not name:
+            continue
+        items.append(name if name.startswith(MEDIA_SCHEMES) else f"sound:{name}")
+    return tuple(items)
+
+
+def welcome_and_out_of_hours(text: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The ``welcome`` column holds ``<welcome audio>;<out-of-hours audio>``, each ``&``-joined."""
+    welcome, _, out_of_hours = (text or "").partition(";")
+    return media_list(welcome), media_list(out_of_hours)
+
+
+@dataclass(frozen=True)
+class CampaignConfig:
+    """What the inbound flow needs to know about one campaign."""
+
+    name: str
+    dids: tuple[str, ...] = ()
+    direction: str = "inbound"
+    strategy: str = "rrmemory"
+    #: Seconds an agent's phone rings before the offer is given up.
+    ring_timeout: int = DEFAULT_RING_TIMEOUT
+    #: Seconds to wait after an unanswered offer before offering again.
+    retry: int = DEFAULT_RETRY
+    wrapuptime: int = 0
+    maxlen: int = 0
+    weight: int = 0
+    musiconhold: str = "default"
+    welcome: tuple[str, ...] = ()
+    out_of_hours: tuple[str, ...] = ()
+    #: Mailbox for callers outside the schedule; empty: none.
+    voicemail: str = ""
+    schedule: Schedule = field(default_factory=Schedule)
+    #: Longest wait in the queue in seconds (0: no limit).
+    queue_timeout: int = 0
+    language: str = ""
+    ringinuse: bool = False
+
+    @property
+    def inbound(self) -> bool:
+        return self.direction.strip().lower() != "outbound"
+
+    @classmethod
+    def from_row(cls, row: Any) -> CampaignConfig:
+        """Read a ``queues`` row (model instance or mapping); bad values fall back to defaults."""
+        name = str(_read(row, "name", "")).strip()
+        schedule_text = str(_read(row, "schedule", ""))
+        try:
+            schedule = parse_schedule(schedule_text)
+        except ScheduleError as exc:
+            # An unreadable schedule must not turn every caller away: keep the campaign open, loudly.
+            log.error(
+                "campaign %r: schedule %r cannot be read (%s); treating it as always open",
+                name,
+                schedule_text,
+                exc,
+            )
+            schedule = Schedule(text=schedule_text)
+        welcome, out_of_hours = welcome_and_out_of_hours(str(_read(row, "welcome", "")))
+        for column in ("outofhours", "out_of_hours", "outofhours_audio"):
+            own = media_list(str(_read(row, column, "")))
+            if own:
+                out_of_hours = own
+                break
+        voicemail = str(_read(row, "voicemail", "")).strip()
+        if voicemail.lower() in ("0", "false", "no", "none"):
+            voicemail = ""
+        return cls(
+            name=name,
+            dids=split_dids(str(_read(row, "did", ""))),
+            direction=str(_read(row, "direction", "inbound")) or "inbound",
+            strategy=str(_read(row, "strategy", "rrmemory")) or "rrmemory",
+            ring_timeout=max(1, _int(_read(row, "timeout"), DEFAULT_RING_TIMEOUT)),
+            retry=max(0, _int(_read(row, "retry"), DEFAULT_RETRY)),
+            wrapuptime=max(0, _int(_read(row, "wrapuptime"), 0)),
+            maxlen=max(0, _int(_read(row, "maxlen"), 0)),
+            weight=_int(_read(row, "weight"), 0),
+            musiconhold=str(_read(row, "musiconhold", "default")).strip() or "default",
+            welcome=welcome,
+            out_of_hours=out_of_hours,
+            voicemail=voicemail,
+            schedule=schedule,
+            queue_timeout=max(0, _int(_read(row, "queue_timeout"), 0)),
+            language=str(_read(row, "language", "")).strip(),
+            ringinuse=_flag(_read(row, "ringinuse", False)),
+        )
+
+
+@dataclass(frozen=True)
+class MemberConfig:
+    """A ``queue_members`` row: an agent (``membername``) able to take a campaign's calls."""
+
+    campaign: str
+    agent: str
+    interface: str
+    penalty: int = 0
+    paused: bool = False
+
+    @classmethod
+    def from_row(cls, row: Any) -> MemberConfig:
+        interface = str(_read(row, "interface", "")).strip()
+        agent = str(_read(row, "membername", "")).strip() or interface
+        return cls(
+            campaign=str(_read(row, "queue_name", "")).strip(),
+            agent=agent,
+            interface=interface,
+            penalty=_int(_read(row, "penalty"), 0),
+            paused=_flag(_read(row, "paused", False)),
+        )
+
+
+class DuplicateDid(ValueError):
+    """Two campaigns claim the same DID."""
+
+
+@dataclass(frozen=True)
+class DidDirectory:
+    """DID -> inbound campaign. Built once per (re)load; lookups are plain dict reads."""
+
+    by_did: Mapping[str, CampaignConfig]
+    conflicts: tuple[str, ...] = ()
+
+    @classmethod
+    def build(cls, campaigns: Iterable[CampaignConfig]) -> DidDirectory:
+        """The first campaign (by name) keeps a DID claimed twice; the conflict is reported."""
+        by_did: dict[str, CampaignConfig] = {}
+        conflicts: list[str] = []
+        for campaign in sorted(campaigns, key=lambda c: c.name):
+            if not campaign.inbound:
+                continue
+            for did in campaign.dids:
+                owner = by_did.get(did)
+                if owner is not None and owner.name != campaign.name:
+                    conflicts.append(f"DID {did} is claimed by {owner.name!r} and {campaign.name!r}")
+                    continue
+                by_did[did] = campaign
+        return cls(by_did, tuple(conflicts))
+
+    def match(self, dialed: str) -> CampaignConfig | None:
+        """The campaign for a dialed number; also tries it with and without a leading ``+``."""
+        did = normalise_did(dialed)
+        if not did:
+            return None
+        found = self.by_did.get(did)
+        if found is None:
+            other = did[1:] if did.startswith("+") else "+" + did
+            found = self.by_did.get(other)
+        return found

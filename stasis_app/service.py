@@ -1,0 +1,132 @@
+"""The Stasis application process put together: ARI connection, call flows, bus, record writer.
+
+``build_service(settings)`` makes everything from the environment's settings; the embedded mode
+and the tests pass their own bus (shared with the admin API in one process) and session factory.
+``start()`` starts the parts in dependency order, ``stop()`` stops them in reverse; parts passed in
+by the caller are the caller's to start and stop.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bus import Bus, bus_from_url
+from datastore.database import database_url_from_env, make_engine
+from datastore.database import session_factory as make_session_factory
+from datastore.record_writer import RecordWriter
+from stasis_app.acd.schedule import HolidayCalendar
+from stasis_app.application import StasisApplication
+from stasis_app.ari import AriConnection
+from stasis_app.inbound.flow import InboundFlow
+from stasis_app.inbound.loading import database_loader
+from stasis_app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_JOURNAL_DIR = "var/journal"
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """What the process needs beyond ARI: the database, the bus and the record journal."""
+
+    database_url: str = ""
+    redis_url: str = ""
+    journal_dir: str = DEFAULT_JOURNAL_DIR
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceSettings:
+        env = os.environ if environ is None else environ
+        database_url = env.get("OC_DATABASE_URL", "").strip() or (
+            database_url_from_env() if environ is None else ""
+        )
+        return cls(
+            database_url=database_url,
+            redis_url=env.get("OC_REDIS_URL", "").strip(),
+            journal_dir=env.get("OC_JOURNAL_DIR", "").strip() or DEFAULT_JOURNAL_DIR,
+        )
+
+
+@dataclass
+class StasisService:
+    """The running parts; build it with :func:`build_service`."""
+
+    application: StasisApplication
+    flow: InboundFlow
+    bus: Bus
+    writer: RecordWriter
+    owned_bus: bool
+    owned_writer: bool
+    started: bool = field(default=False)
+
+    @property
+    def connection(self) -> AriConnection:
+        return self.application.connection
+
+    async def start(self) -> None:
+        """Bus, writer, campaigns, then ARI (calls arrive only once campaigns are known)."""
+        if self.owned_bus:
+            await self.bus.start()
+        if self.owned_writer:
+            self.writer.start()
+        await self.flow.start()
+        await self.application.start()
+        self.started = True
+
+    async def stop(self) -> None:
+        """ARI first (no new calls), then the flow, then flush records and close the bus."""
+        await self.application.stop()
+        await self.flow.stop()
+        if self.owned_writer:
+            self.writer.stop()
+        if self.owned_bus:
+            await self.bus.close()
+        self.started = False
+
+    def status(self) -> dict[str, object]:
+        return {
+            **self.application.status(),
+            "acd": self.flow.snapshot(),
+            "records_pending": self.writer.pending(),
+        }
+
+
+def build_service(
+    settings: Settings,
+    *,
+    service_settings: ServiceSettings | None = None,
+    bus: Bus | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+    writer: RecordWriter | None = None,
+    clock: Callable[[], float] = time.time,
+    holidays: HolidayCalendar | None = None,
+) -> StasisService:
+    """Assemble the process; ``bus``, ``session_factory`` and ``writer`` may be shared with others."""
+    extra = service_settings or ServiceSettings.from_env()
+    if session_factory is None:
+        session_factory = make_session_factory(make_engine(extra.database_url))
+    owned_writer = writer is None
+    if writer is None:
+        Path(extra.journal_dir).mkdir(parents=True, exist_ok=True)
+        writer = RecordWriter(session_factory, extra.journal_dir)
+    owned_bus = bus is None
+    if bus is None:
+        bus = bus_from_url(extra.redis_url or None)
+    application = StasisApplication(AriConnection(settings.ari))
+    flow = InboundFlow(
+        application,
+        records_sink=writer,
+        load_campaigns=database_loader(session_factory),
+        bus=bus,
+        clock=clock,
+        holidays=holidays,
+    )
+    flow.install()
+    return StasisService(application, flow, bus, writer, owned_bus, owned_writer)

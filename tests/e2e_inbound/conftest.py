@@ -1,0 +1,164 @@
+"""An in-process Stasis service (the product's inbound flow) against a harness, recording to MariaDB."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bus import COMMANDS, EVENTS, InProcessBus, Message
+from bus import messages as bus_messages
+from datastore.database import make_engine, session_factory
+from datastore.models import Campaign, CampaignMember, Cdr, QueueLogEntry
+from harness.base import CallHarness
+from harness.selection import backend_names, open_harness
+from stasis_app.service import ServiceSettings, StasisService, build_service
+from stasis_app.settings import AriSettings, Settings
+
+#: The product's Stasis application, as named by the dialplan's OC_APP.
+PRODUCT_APP = "opencontact"
+
+
+@pytest.fixture(params=backend_names())
+async def harness(request: pytest.FixtureRequest) -> AsyncIterator[CallHarness]:
+    opened = await open_harness(str(request.param))
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+@pytest.fixture
+def db_engine(mariadb_url: str) -> Iterator[Engine]:
+    """The module's database, emptied of campaigns and records before each test."""
+    engine = make_engine(mariadb_url)
+    with Session(engine) as session:
+        for model in (QueueLogEntry, Cdr, CampaignMember, Campaign):
+            session.execute(delete(model))
+        session.commit()
+    yield engine
+    engine.dispose()
+
+
+def add_campaign(
+    factory: sessionmaker[Session], name: str, did: str, members: list[tuple[str, str]], **columns: Any
+) -> None:
+    """A campaign row and its members (agent name, interface)."""
+    values: dict[str, Any] = {
+        "strategy": "rrmemory",
+        "timeout": 15,
+        "retry": 0,
+        "schedule": "sun-sat;00:00-23:59",
+        "musiconhold": "default",
+        **columns,
+    }
+    with factory() as session:
+        session.add(Campaign(name=name, did=did, direction="inbound", **values))
+        for agent, interface in members:
+            session.add(CampaignMember(queue_name=name, interface=interface, membername=agent))
+        session.commit()
+
+
+@dataclass
+class System:
+    """The system under test and what it told the outside world."""
+
+    harness: CallHarness
+    service: StasisService
+    bus: InProcessBus
+    engine: Engine
+    events: list[Message] = field(default_factory=list)
+
+    async def command(self, message: Message, timeout: float = 5.0) -> dict[str, Any]:
+        return await self.bus.request(COMMANDS, message, timeout)
+
+    async def login(self, agent: str, ext: str) -> dict[str, Any]:
+        reply = await self.command(bus_messages.agent_login(agent, self.harness.phone_endpoint(ext)))
+        assert reply["ok"], reply
+        return reply
+
+    async def wait_event(self, kind: str, within: float = 10.0, **fields: Any) -> Message:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            for event in self.events:
+                if event["type"] == kind and all(event.get(k) == v for k, v in fields.items()):
+                    return event
+            if loop.time() >= deadline:
+                raise TimeoutError(f"no {kind} {fields} within {within}s; events: {self.events}")
+            await asyncio.sleep(0.01)
+
+    async def flush(self) -> None:
+        written = await asyncio.to_thread(self.service.writer.flush, 10.0)
+        assert written, f"{self.service.writer.pending()} records still pending"
+
+    def queue_log(self, callid: str) -> list[tuple[str, ...]]:
+        """(event, queuename, agent, data1, data2, data3) of a call, in order."""
+        with Session(self.engine) as session:
+            rows = session.scalars(
+                select(QueueLogEntry).where(QueueLogEntry.callid == callid).order_by(QueueLogEntry.id)
+            ).all()
+            return [(r.event, r.queuename, r.agent, r.data1, r.data2, r.data3) for r in rows]
+
+    def agent_log(self, agent: str) -> list[tuple[str, ...]]:
+        """(event, callid, queuename, data1, data2) of an agent's own events (no call)."""
+        with Session(self.engine) as session:
+            rows = session.scalars(
+                select(QueueLogEntry)
+                .where(QueueLogEntry.agent == agent, QueueLogEntry.callid.in_(["NONE", "REALTIME"]))
+                .order_by(QueueLogEntry.id)
+            ).all()
+            return [(r.event, r.callid, r.queuename, r.data1, r.data2) for r in rows]
+
+    def cdrs(self, callid: str) -> list[Cdr]:
+        with Session(self.engine) as session:
+            rows = list(session.scalars(select(Cdr).where(Cdr.uniqueid == callid)).all())
+            session.expunge_all()
+            return rows
+
+
+Starter = Callable[..., Awaitable[System]]
+
+
+@pytest.fixture
+async def start_system(
+    harness: CallHarness, db_engine: Engine, mariadb_url: str, tmp_path: Path
+) -> AsyncIterator[Starter]:
+    """``await start_system()`` starts the service against the harness's ARI, with the rows present."""
+    started: list[System] = []
+
+    async def start(database_url: str | None = None) -> System:
+        ari = harness.ari
+        settings = Settings(ari=AriSettings(url=ari.root, username=ari.username, password=ari.password, app=PRODUCT_APP))
+        bus = InProcessBus()
+        await bus.start()
+        url = database_url or mariadb_url
+        service = build_service(
+            settings,
+            service_settings=ServiceSettings(database_url=url, journal_dir=str(tmp_path / "journal")),
+            bus=bus,
+            session_factory=session_factory(make_engine(url)),
+        )
+        system = System(harness, service, bus, db_engine)
+
+        async def collect(message: Message) -> None:
+            system.events.append(message)
+
+        bus.subscribe(EVENTS, collect)
+        await service.start()
+        await asyncio.wait_for(service.connection.wait_connected(), 10)
+        started.append(system)
+        return system
+
+    try:
+        yield start
+    finally:
+        for system in started:
+            await system.service.stop()
+            await system.bus.close()
