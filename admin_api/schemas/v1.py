@@ -16,6 +16,15 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
+_EMAIL = validate.Email(error="is not a valid e-mail address")
+
+
+def optional_email(value: str) -> None:
+    """Empty means "no address"; anything else must look like one."""
+    if value:
+        _EMAIL(value)
+
+
 class PageQuery(StrictSchema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=1000))
@@ -33,15 +42,9 @@ class AgentUpdate(StrictSchema):
     # The phone's SIP password; defaults to the agent's password (as the seed's addsip does).
     sip_secret = fields.String(validate=validate.Length(min=1, max=256), load_only=True)
     webrtc = fields.Boolean()
-    email = fields.String(validate=validate.Length(max=255))
+    email = fields.String(validate=[validate.Length(max=255), optional_email])
     language = fields.String(validate=validate.Length(max=40))
     active = fields.Boolean()
-
-    @validates_schema
-    def email_shape(self, data: dict[str, Any], **kwargs: Any) -> None:
-        email = data.get("email")
-        if email:
-            validate.Email(error="is not a valid e-mail address")(email)
 
 
 class AgentCreate(AgentUpdate):
@@ -49,7 +52,7 @@ class AgentCreate(AgentUpdate):
     fullname = fields.String(required=True, validate=validate.Length(min=1, max=128))
     password = fields.String(required=True, validate=validate.Length(min=1, max=256), load_only=True)
     webrtc = fields.Boolean(load_default=True)
-    email = fields.String(load_default="", validate=validate.Length(max=255))
+    email = fields.String(load_default="", validate=[validate.Length(max=255), optional_email])
     active = fields.Boolean(load_default=True)
 
 

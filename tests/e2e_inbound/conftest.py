@@ -75,8 +75,8 @@ class System:
     engine: Engine
     events: list[Message] = field(default_factory=list)
 
-    async def command(self, message: Message, timeout: float = 5.0) -> dict[str, Any]:
-        return await self.bus.request(COMMANDS, message, timeout)
+    async def command(self, message: Message, within: float = 5.0) -> dict[str, Any]:
+        return await self.bus.request(COMMANDS, message, within)
 
     async def login(self, agent: str, ext: str) -> dict[str, Any]:
         reply = await self.command(bus_messages.agent_login(agent, self.harness.phone_endpoint(ext)))
@@ -135,7 +135,9 @@ async def start_system(
 
     async def start(database_url: str | None = None) -> System:
         ari = harness.ari
-        settings = Settings(ari=AriSettings(url=ari.root, username=ari.username, password=ari.password, app=PRODUCT_APP))
+        settings = Settings(
+            ari=AriSettings(url=ari.root, username=ari.username, password=ari.password, app=PRODUCT_APP)
+        )
         bus = InProcessBus()
         await bus.start()
         url = database_url or mariadb_url

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from datetime import datetime
 
+from record_writer.tcp_proxy import TcpProxy
 from sqlalchemy import Engine, make_url
 
 from bus import messages
@@ -18,16 +19,17 @@ from datastore.database import session_factory
 from datastore.models import Cdr
 from harness.ari_client import AriRequestError
 from harness.base import Behaviour, CallHarness, FarEnd, has_heard
-from record_writer.tcp_proxy import TcpProxy
 from stasis_app.acd.schedule import DAY_NAMES
 
 from .conftest import Starter, System, add_campaign
 
-CLEAN = {"channels": [], "bridges": []}
+CLEAN: dict[str, list[str]] = {"channels": [], "bridges": []}
 CALLER = "5551234"
 
 
-def setup_campaign(engine: Engine, name: str, did: str, members: list[tuple[str, str]], **cols: object) -> None:
+def setup_campaign(
+    engine: Engine, name: str, did: str, members: list[tuple[str, str]], **cols: object
+) -> None:
     add_campaign(session_factory(engine), name, did, members, **cols)
 
 
@@ -44,8 +46,12 @@ def is_int(text: str) -> bool:
     return text.isdigit()
 
 
-async def test_call_answered_by_an_agent(harness: CallHarness, db_engine: Engine, start_system: Starter) -> None:
-    setup_campaign(db_engine, "Sales", "7000&7001", [("agent1", harness.phone_endpoint("1001"))], welcome="hello-world")
+async def test_call_answered_by_an_agent(
+    harness: CallHarness, db_engine: Engine, start_system: Starter
+) -> None:
+    setup_campaign(
+        db_engine, "Sales", "7000&7001", [("agent1", harness.phone_endpoint("1001"))], welcome="hello-world"
+    )
     await harness.register_phone("1001", Behaviour("answer"))
     system = await start_system()
     await system.login("agent1", "1001")
@@ -63,15 +69,19 @@ async def test_call_answered_by_an_agent(harness: CallHarness, db_engine: Engine
     rows = system.queue_log(caller.channel_id)
     assert [r[0] for r in rows] == ["ENTERQUEUE", "CONNECT", "COMPLETECALLER"], rows
     assert rows[0] == ("ENTERQUEUE", "Sales", "NONE", "", CALLER, "1")
-    event, queue, agent, holdtime, member_uniqueid, ringtime = rows[1]
+    _, queue, agent, holdtime, member_uniqueid, ringtime = rows[1]
     assert (queue, agent, member_uniqueid) == ("Sales", "agent1", phone.channel_id)
     assert is_int(holdtime) and is_int(ringtime)
-    event, queue, agent, holdtime2, calltime, origposition = rows[2]
+    _event, queue, agent, holdtime2, calltime, origposition = rows[2]
     assert (queue, agent, holdtime2, origposition) == ("Sales", "agent1", holdtime, "1")
     assert is_int(calltime)
     [cdr] = system.cdrs(caller.channel_id)
     assert (cdr.src, cdr.dst, cdr.campaign, cdr.disposition, cdr.accountcode) == (
-        CALLER, "7001", "Sales", "ANSWERED", "agent1",
+        CALLER,
+        "7001",
+        "Sales",
+        "ANSWERED",
+        "agent1",
     )
     assert cdr.dstchannel and cdr.guid and cdr.billsec <= cdr.duration
     assert system.agent_log("agent1")[0][:3] == ("AGENTLOGIN", "NONE", "NONE")
@@ -105,7 +115,9 @@ async def test_first_agent_does_not_answer_so_the_next_rings(
     assert (cdr.disposition, cdr.accountcode) == ("ANSWERED", "agent2")
 
 
-async def test_caller_hangs_up_while_waiting(harness: CallHarness, db_engine: Engine, start_system: Starter) -> None:
+async def test_caller_hangs_up_while_waiting(
+    harness: CallHarness, db_engine: Engine, start_system: Starter
+) -> None:
     setup_campaign(db_engine, "Billing", "7200", [("agent1", harness.phone_endpoint("1021"))])
     system = await start_system()  # nobody logged in: the caller waits
 
@@ -118,7 +130,7 @@ async def test_caller_hangs_up_while_waiting(harness: CallHarness, db_engine: En
     await system.flush()
     rows = system.queue_log(caller.channel_id)
     assert [r[0] for r in rows] == ["ENTERQUEUE", "ABANDON"], rows
-    event, queue, agent, position, origposition, waittime = rows[1]
+    _event, queue, agent, position, origposition, waittime = rows[1]
     assert (queue, agent, position, origposition) == ("Billing", "NONE", "1", "1")
     assert is_int(waittime)
     [cdr] = system.cdrs(caller.channel_id)
@@ -169,7 +181,9 @@ async def test_agent_hangs_up(harness: CallHarness, db_engine: Engine, start_sys
     assert cdr.disposition == "ANSWERED"
 
 
-async def test_out_of_hours_goes_to_voicemail(harness: CallHarness, db_engine: Engine, start_system: Starter) -> None:
+async def test_out_of_hours_goes_to_voicemail(
+    harness: CallHarness, db_engine: Engine, start_system: Starter
+) -> None:
     setup_campaign(
         db_engine, "Night", "7400", [], schedule=closed_schedule(), outofhours="vm-goodbye", voicemail="1234"
     )
@@ -179,7 +193,12 @@ async def test_out_of_hours_goes_to_voicemail(harness: CallHarness, db_engine: E
     await harness.wait_heard(caller, has_heard("playback", media="sound:vm-goodbye"))
     # The flow hands the caller to the dialplan's voicemail; the CDR is written when it leaves Stasis.
     cdr = await wait_cdr(system, caller.channel_id)
-    assert (cdr.campaign, cdr.disposition, cdr.lastapp, cdr.lastdata) == ("Night", "NO ANSWER", "VoiceMail", "1234")
+    assert (cdr.campaign, cdr.disposition, cdr.lastapp, cdr.lastdata) == (
+        "Night",
+        "NO ANSWER",
+        "VoiceMail",
+        "1234",
+    )
     assert system.queue_log(caller.channel_id) == []
     await hang_up_if_alive(harness, caller)
     assert await harness.wait_no_strays() == CLEAN
@@ -213,7 +232,9 @@ async def test_unknown_did_hears_not_in_service_and_is_hung_up(
     assert system.queue_log(caller.channel_id) == []
 
 
-async def test_agent_logs_off_while_ringing(harness: CallHarness, db_engine: Engine, start_system: Starter) -> None:
+async def test_agent_logs_off_while_ringing(
+    harness: CallHarness, db_engine: Engine, start_system: Starter
+) -> None:
     members = [("agent1", harness.phone_endpoint("1041")), ("agent2", harness.phone_endpoint("1042"))]
     setup_campaign(db_engine, "Sales", "7500", members, timeout=30, retry=30)
     await harness.register_phone("1041", Behaviour("ring"))
@@ -224,7 +245,9 @@ async def test_agent_logs_off_while_ringing(harness: CallHarness, db_engine: Eng
 
     caller = await call_in(system, "7500")
     await harness.wait_for_ringing("1041")
-    reply = await system.command(messages.agent_logoff("agent1", harness.phone_endpoint("1041"), "end of shift"))
+    reply = await system.command(
+        messages.agent_logoff("agent1", harness.phone_endpoint("1041"), "end of shift")
+    )
     assert reply["ok"], reply
     await harness.wait_for_ringing("1042")  # offered again at once, despite retry=30
     await system.wait_event("call.connected", callid=caller.channel_id, agent="agent2")
@@ -290,12 +313,14 @@ async def test_database_down_during_calls_and_back(
     proxy = TcpProxy((url.host or "127.0.0.1", url.port or 3306))
     proxy.open()
     try:
-        system = await start_system(url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False))
+        system = await start_system(
+            url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        )
         await system.login("agent1", "1061")
         await system.flush()
         proxy.close()  # the database goes away
 
-        callers = []
+        callers: list[FarEnd] = []
         for _ in range(2):
             caller = await call_in(system, "7700")
             phone = await harness.wait_for_ringing("1061")

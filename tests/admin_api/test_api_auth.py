@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from admin_api_helpers import ADMIN, AGENT, MAX_FAILED, SUPERVISOR, add_person, basic, seed_token
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,7 +13,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from admin_api.auth import hash_token
 from admin_api.login_guard import utcnow
 from datastore.models import ApiToken, AuditEntry, User
-from tests.admin_api.conftest import ADMIN, AGENT, MAX_FAILED, SUPERVISOR, add_person, basic, seed_token
 
 SEED = "/Integra/resources"
 

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import time
 
+from admin_api_helpers import (
+    AGENT,
+    CAMPAIGN,
+    OTHER_AGENT,
+    SUPERVISOR,
+    StasisStandIn,
+    basic,
+    seed_token,
+)
 from flask.testing import FlaskClient
 
 from admin_api.status import LiveStatus
 from bus import EVENTS, SyncBus, messages
-from tests.admin_api.conftest import AGENT, CAMPAIGN, OTHER_AGENT, SUPERVISOR, StasisStandIn, basic, seed_token
 
 
 class FakeClock:

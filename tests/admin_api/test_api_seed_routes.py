@@ -7,13 +7,7 @@ import hashlib
 import json
 import uuid
 
-from flask.testing import FlaskClient
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
-
-from datastore.models import ApiToken, AuditEntry, Campaign, CampaignMember, PsAor, PsAuth, PsEndpoint, User
-from datastore.passwords import sip_md5_cred, verify_password
-from tests.admin_api.conftest import (
+from admin_api_helpers import (
     ADMIN,
     AGENT,
     AGENT_PHONE,
@@ -25,24 +19,100 @@ from tests.admin_api.conftest import (
     basic,
     seed_token,
 )
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from datastore.models import ApiToken, AuditEntry, Campaign, CampaignMember, PsAor, PsAuth, PsEndpoint, User
+from datastore.passwords import sip_md5_cred, verify_password
 
 SEED = "/Integra/resources"
 # The keys of the seed's AgentLogin answer, in the seed's order.
 AGENT_LOGIN_KEYS = [
-    "id", "name", "host", "nat", "type", "accountcode", "callgroup", "callerid", "canreinvite", "context",
-    "dtmfmode", "insecure", "language", "mailbox", "md5secret", "pickupgroup", "qualify", "secret", "disallow",
-    "allow", "port", "defaultuser", "subscribecontext", "record", "email", "phonetype", "LogLevel", "limite",
-    "transport", "encryption", "did", "outboundproxy", "fullname", "token",
-]  # fmt: skip
+    "id",
+    "name",
+    "host",
+    "nat",
+    "type",
+    "accountcode",
+    "callgroup",
+    "callerid",
+    "canreinvite",
+    "context",
+    "dtmfmode",
+    "insecure",
+    "language",
+    "mailbox",
+    "md5secret",
+    "pickupgroup",
+    "qualify",
+    "secret",
+    "disallow",
+    "allow",
+    "port",
+    "defaultuser",
+    "subscribecontext",
+    "record",
+    "email",
+    "phonetype",
+    "LogLevel",
+    "limite",
+    "transport",
+    "encryption",
+    "did",
+    "outboundproxy",
+    "fullname",
+    "token",
+]
 GETQUEUES_KEYS = [
-    "name", "musiconhold", "announce", "context", "timeout", "monitorType", "monitorFormat", "announceFrequency",
-    "announceRoundSeconds", "announceHoldtime", "announcePosition", "retry", "wrapuptime", "maxlen",
-    "servicelevel", "strategy", "joinempty", "leavewhenempty", "eventmemberstatus", "eventwhencalled",
-    "reportholdtime", "memberdelay", "weight", "timeoutrestart", "ringinuse", "setinterfacevar",
-    "periodicAnnounce", "periodicAnnounceFrequency", "did", "direction", "interactions", "email", "thresholds",
-    "welcome", "schedule", "form", "quality", "dialstring", "voicemail", "queue_survey", "queue_timeout",
-    "auto_answer", "show_dispositions", "queue_breaks", "screen_recording", "language", "transferCampaigns",
-]  # fmt: skip
+    "name",
+    "musiconhold",
+    "announce",
+    "context",
+    "timeout",
+    "monitorType",
+    "monitorFormat",
+    "announceFrequency",
+    "announceRoundSeconds",
+    "announceHoldtime",
+    "announcePosition",
+    "retry",
+    "wrapuptime",
+    "maxlen",
+    "servicelevel",
+    "strategy",
+    "joinempty",
+    "leavewhenempty",
+    "eventmemberstatus",
+    "eventwhencalled",
+    "reportholdtime",
+    "memberdelay",
+    "weight",
+    "timeoutrestart",
+    "ringinuse",
+    "setinterfacevar",
+    "periodicAnnounce",
+    "periodicAnnounceFrequency",
+    "did",
+    "direction",
+    "interactions",
+    "email",
+    "thresholds",
+    "welcome",
+    "schedule",
+    "form",
+    "quality",
+    "dialstring",
+    "voicemail",
+    "queue_survey",
+    "queue_timeout",
+    "auto_answer",
+    "show_dispositions",
+    "queue_breaks",
+    "screen_recording",
+    "language",
+    "transferCampaigns",
+]
 
 
 def sip_object(username: str, phone: str, password: str, fullname: str = "New Agent") -> str:
@@ -102,9 +172,15 @@ def test_agent_login_answers_the_seed_sip_object(
     assert answer["secret"] == "" and answer["transport"] == "wss" and answer["allow"] == "opus;ulaw;alaw"
     assert answer["dtmfmode"] == "rfc2833" and answer["limite"] == 0
     login = stasis.wait_for("agent.login")
-    assert (login["agent"], login["interface"], login["campaigns"]) == (AGENT[0], f"PJSIP/{AGENT_PHONE}", None)
+    assert (login["agent"], login["interface"], login["campaigns"]) == (
+        AGENT[0],
+        f"PJSIP/{AGENT_PHONE}",
+        None,
+    )
     # The token in the answer works on the other routes.
-    hangup = client.post(f"{SEED}/Agents/HangupPhone", data={"phone": AGENT_PHONE}, headers=basic(answer["token"]))
+    hangup = client.post(
+        f"{SEED}/Agents/HangupPhone", data={"phone": AGENT_PHONE}, headers=basic(answer["token"])
+    )
     # The phone is in no call, so the Stasis side answers "not done": "0", but not 401.
     assert (hangup.status_code, hangup.get_data(as_text=True)) == (200, "0")
 
@@ -117,7 +193,9 @@ def test_agent_login_failures_answer_bare_zero(client: FlaskClient, stasis: Stas
     assert admin.get_data(as_text=True) == "0"
     # The Stasis app refusing the login (e.g. unknown phone there) is a failure too.
     stasis.refused_agents.add(OTHER_AGENT[0])
-    refused = client.post(f"{SEED}/auth/AgentLogin", data={"agent": OTHER_AGENT[0], "password": OTHER_AGENT[1]})
+    refused = client.post(
+        f"{SEED}/auth/AgentLogin", data={"agent": OTHER_AGENT[0], "password": OTHER_AGENT[1]}
+    )
     assert refused.get_data(as_text=True) == "0"
     assert stasis.wait_for("agent.login")["agent"] == OTHER_AGENT[0]
 
@@ -169,14 +247,20 @@ def test_addsip_creates_the_agent_and_realtime_rows(
 ) -> None:
     token = seed_token(client, *ADMIN)
     response = client.post(
-        f"{SEED}/sip/addsip", data={"phone": sip_object("carol", "1201", "carol-pass-1", "Carol C")}, headers=basic(token)
+        f"{SEED}/sip/addsip",
+        data={"phone": sip_object("carol", "1201", "carol-pass-1", "Carol C")},
+        headers=basic(token),
     )
     assert (response.status_code, response.get_data(as_text=True)) == (200, "1")
     with sessions() as session:
         user = session.scalars(select(User).where(User.username == "carol")).one()
         assert (user.role, user.phone, user.fullname) == ("agent", "1201", "Carol C")
         assert verify_password(user.password_hash, "carol-pass-1")
-        endpoint, auth, aor = session.get(PsEndpoint, "1201"), session.get(PsAuth, "1201"), session.get(PsAor, "1201")
+        endpoint, auth, aor = (
+            session.get(PsEndpoint, "1201"),
+            session.get(PsAuth, "1201"),
+            session.get(PsAor, "1201"),
+        )
         assert endpoint is not None and auth is not None and aor is not None
         assert (auth.auth_type, auth.password) == ("md5", None)
         assert auth.md5_cred == sip_md5_cred("1201", "asterisk", "carol-pass-1")
@@ -193,21 +277,27 @@ def test_addsip_creates_the_agent_and_realtime_rows(
 def test_addsip_refusals(client: FlaskClient, sessions: sessionmaker[Session]) -> None:
     admin = seed_token(client, *ADMIN)
     taken = client.post(
-        f"{SEED}/sip/addsip", data={"phone": sip_object("dave", AGENT_PHONE, "dave-pass-1")}, headers=basic(admin)
+        f"{SEED}/sip/addsip",
+        data={"phone": sip_object("dave", AGENT_PHONE, "dave-pass-1")},
+        headers=basic(admin),
     )
     assert taken.get_data(as_text=True) == "0"
     broken = client.post(f"{SEED}/sip/addsip", data={"phone": "{not json"}, headers=basic(admin))
     assert broken.get_data(as_text=True) == "0"
     assert "not valid JSON" in broken.headers["X-OpenContact-Error"]
     missing = client.post(
-        f"{SEED}/sip/addsip", data={"phone": json.dumps({"name": "1299", "secret": "x"})}, headers=basic(admin)
+        f"{SEED}/sip/addsip",
+        data={"phone": json.dumps({"name": "1299", "secret": "x"})},
+        headers=basic(admin),
     )
     assert missing.get_data(as_text=True) == "0"
     assert "accountcode" in missing.headers["X-OpenContact-Error"]
     # Configuration routes are for administrative users only.
     supervisor = seed_token(client, *SUPERVISOR)
     refused = client.post(
-        f"{SEED}/sip/addsip", data={"phone": sip_object("erin", "1202", "erin-pass-1")}, headers=basic(supervisor)
+        f"{SEED}/sip/addsip",
+        data={"phone": sip_object("erin", "1202", "erin-pass-1")},
+        headers=basic(supervisor),
     )
     assert (refused.status_code, refused.get_data(as_text=True)) == (200, "0")
     with sessions() as session:
@@ -220,10 +310,21 @@ def test_addqueuemember_adds_members_and_asks_for_reload(
 ) -> None:
     admin = seed_token(client, *ADMIN)
     members = [
-        {"membername": AGENT[0], "queueName": CAMPAIGN, "interface1": f"SIP/{AGENT_PHONE}", "penalty": 0, "paused": 0},
-        {"membername": OTHER_AGENT[0], "queueName": CAMPAIGN, "interface1": f"SIP/{OTHER_PHONE}", "penalty": 2,
-         "paused": 1},
-    ]  # fmt: skip
+        {
+            "membername": AGENT[0],
+            "queueName": CAMPAIGN,
+            "interface1": f"SIP/{AGENT_PHONE}",
+            "penalty": 0,
+            "paused": 0,
+        },
+        {
+            "membername": OTHER_AGENT[0],
+            "queueName": CAMPAIGN,
+            "interface1": f"SIP/{OTHER_PHONE}",
+            "penalty": 2,
+            "paused": 1,
+        },
+    ]
     response = client.post(
         f"{SEED}/queues/addqueuemember", data={"queuemember": json.dumps(members)}, headers=basic(admin)
     )
@@ -238,13 +339,19 @@ def test_addqueuemember_adds_members_and_asks_for_reload(
 
 def test_addqueuemember_refusals(client: FlaskClient, stasis: StasisStandIn) -> None:
     admin = seed_token(client, *ADMIN)
-    unknown = [{"membername": AGENT[0], "queueName": "Nope", "interface1": "SIP/1101", "penalty": 0, "paused": 0}]
-    answer = client.post(f"{SEED}/queues/addqueuemember", data={"queuemember": json.dumps(unknown)}, headers=basic(admin))
+    unknown = [
+        {"membername": AGENT[0], "queueName": "Nope", "interface1": "SIP/1101", "penalty": 0, "paused": 0}
+    ]
+    answer = client.post(
+        f"{SEED}/queues/addqueuemember", data={"queuemember": json.dumps(unknown)}, headers=basic(admin)
+    )
     assert answer.get_data(as_text=True) == "0"
     not_list = client.post(f"{SEED}/queues/addqueuemember", data={"queuemember": "{}"}, headers=basic(admin))
     assert not_list.get_data(as_text=True) == "0"
     agent = seed_token(client, *AGENT)
-    good = [{"membername": AGENT[0], "queueName": CAMPAIGN, "interface1": "SIP/1101", "penalty": 0, "paused": 0}]
+    good = [
+        {"membername": AGENT[0], "queueName": CAMPAIGN, "interface1": "SIP/1101", "penalty": 0, "paused": 0}
+    ]
     forbidden = client.post(
         f"{SEED}/queues/addqueuemember", data={"queuemember": json.dumps(good)}, headers=basic(agent)
     )
@@ -252,7 +359,9 @@ def test_addqueuemember_refusals(client: FlaskClient, stasis: StasisStandIn) -> 
     assert [c for c in stasis.commands if c["type"] == "campaigns.reload"] == []
 
 
-def test_getqueues_lists_campaigns_in_the_seed_shape(client: FlaskClient, sessions: sessionmaker[Session]) -> None:
+def test_getqueues_lists_campaigns_in_the_seed_shape(
+    client: FlaskClient, sessions: sessionmaker[Session]
+) -> None:
     token = seed_token(client, *SUPERVISOR)
     response = client.post(f"{SEED}/queues/getqueues", data={"lastrow": ""}, headers=basic(token))
     assert response.status_code == 200
