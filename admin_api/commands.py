@@ -30,7 +30,7 @@ def ask_stasis(message: Message) -> bool:
         return False
     ok = reply_ok(reply)
     if not ok:
-        log.info("Stasis app refused %s: %s", kind, reply.get("reason", "no reason given"))
+        log.info("Stasis app refused %s: %s", kind, reply.get("error", "no reason given"))
     return ok
 
 

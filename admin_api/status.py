@@ -15,11 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from admin_api.bus_link import EVENTS, EventSource, Message
+from bus import messages
 
 log = logging.getLogger(__name__)
 
 # Events after which a caller is no longer waiting.
-_LEAVES_QUEUE = frozenset({"call.connected", "call.ended", "call.abandoned"})
+_LEAVES_QUEUE = frozenset({messages.CALL_CONNECTED, messages.CALL_ENDED, messages.CALL_ABANDONED})
+# Agent states in which an agent has no call.
+_NO_CALL_STATES = frozenset(
+    {messages.AGENT_DISCONNECTED, messages.AGENT_FREE, messages.AGENT_WRAPUP, messages.AGENT_PAUSED}
+)
 
 
 @dataclass
@@ -96,7 +101,7 @@ class LiveStatus:
             board.state = str(message["state"])
             board.since = when
             board.campaigns = [str(name) for name in campaigns]
-            if board.state in {"loggedoff", "idle", "available", "paused"}:
+            if board.state in _NO_CALL_STATES:
                 board.call = None
 
     def _apply_call(self, kind: str, message: Message) -> None:
@@ -112,11 +117,14 @@ class LiveStatus:
                 board.waiting[callid] = _WaitingCall(callid, caller, now)
             elif kind in _LEAVES_QUEUE:
                 board.waiting.pop(callid, None)
-            if kind == "call.connected":
+            if kind == messages.CALL_RINGING and agent:
+                agent_board = self._agents.setdefault(str(agent), _AgentBoard(messages.AGENT_RINGING, now))
+                agent_board.call = {"callid": callid, "campaign": campaign, "caller": caller}
+            elif kind == messages.CALL_CONNECTED:
                 board.answered += 1
                 board.talking.add(callid)
                 if agent:
-                    agent_board = self._agents.setdefault(str(agent), _AgentBoard("busy", now))
+                    agent_board = self._agents.setdefault(str(agent), _AgentBoard(messages.AGENT_BUSY, now))
                     agent_board.call = {"callid": callid, "campaign": campaign, "caller": caller}
             elif kind == "call.abandoned":
                 board.abandoned += 1
@@ -154,7 +162,7 @@ class LiveStatus:
                 agent_list.append(
                     {
                         "agent": agent,
-                        "state": found.state if found else "loggedoff",
+                        "state": found.state if found else messages.AGENT_DISCONNECTED,
                         "since": found.since if found else None,
                         "campaigns": list(found.campaigns) if found else [],
                         "call": dict(found.call) if found and found.call else None,

@@ -40,9 +40,13 @@ sees everything (ChannelCreated, BridgeCreated, global ChannelVarset ...).
   -> ChannelDestroyed{cause, cause_txt} -> the other half's own teardown as above. Snoop channels of a
   destroyed channel: StasisEnd -> ChannelDestroyed 0.
 * Bridges: addChannel -> ChannelEnteredBridge (a channel already bridged, even in this bridge,
-  leaves first); with two members each gets ChannelVarset BRIDGEPEER=<other's name>.
-  removeChannel -> ChannelVarset BRIDGEPEER="" -> ChannelLeftBridge. DELETE -> the same per
-  member, then BridgeDestroyed. A Stasis bridge never hangs up its other members.
+  leaves first); then, with two or more members, every member gets ChannelVarset BRIDGEPEER (the
+  other's name, or the others' names comma separated). removeChannel -> ChannelVarset BRIDGEPEER=""
+  -> ChannelLeftBridge -> BRIDGEPEER again for the members left if two or more remain. DELETE ->
+  the same per member (no re-announcing), then BridgeDestroyed, which an app only gets while it still
+  follows the bridge: not after its channels were removed or the bridge deleted around them, but yes
+  when one of its channels hung up (or left Stasis) inside it. A Stasis bridge never hangs up its
+  other members.
 * Playback: 201 {queued} -> PlaybackStarted {playing}; for a list, PlaybackContinuing {continuing,
   the item just played} then PlaybackStarted for the next item; -> PlaybackFinished {done}
   ({failed} for an unknown scheme). pause -> state paused; unpause -> PlaybackStarted again.
@@ -225,6 +229,10 @@ class Bridge:
     variables: dict[str, str] = field(default_factory=dict)
     moh_class: str | None = None
     playback_queue: list[str] = field(default_factory=list)
+    #: Being destroyed: members leave without the bridge re-announcing peers.
+    dissolved: bool = False
+    #: The hidden channel Asterisk puts into a bridge to play media to it (while a playback runs).
+    announcer: str | None = None
 
     @property
     def bridge_type(self) -> str:
@@ -722,7 +730,7 @@ class Engine:
         if app_name is None:
             return
         if ch.bridge_id is not None:
-            self._leave_bridge(ch)
+            self._leave_bridge(ch, keep_following=True)
         ch.stasis_app = None
         app = self.apps.get(app_name)
         if app is not None:
@@ -772,7 +780,7 @@ class Engine:
         ch.dial_kind = None
         self._stop_channel_media(ch)
         if ch.bridge_id is not None:
-            self._leave_bridge(ch)
+            self._leave_bridge(ch, keep_following=True)
         self._leave_stasis(ch)
         if ch.runs_pbx and request in ("queued", "propagated"):
             self._emit_channel("ChannelHangupRequest", ch, cause=16, soft=True)
@@ -1391,16 +1399,38 @@ class Engine:
             for cid in bridge.channels:
                 others = [o for o in bridge.channels if o != cid]
                 self._heard_add(cid, {"kind": "bridged", "bridge_id": bridge.id, "with": others})
-        if len(bridge.channels) == 2:
-            members = [self.channels[c] for c in bridge.channels if c in self.channels]
-            for one in members:
-                other = next((m for m in members if m is not one), None)
-                if other is not None:
-                    self.set_variable(one, "BRIDGEPEER", other.name)
+        self._announce_bridge_peers(bridge)
         if bridge.moh_class is not None:
             self._heard_add(ch.id, {"kind": "moh", "class": bridge.moh_class})
 
-    def _leave_bridge(self, ch: Channel) -> None:
+    def _announce_bridge_peers(self, bridge: Bridge) -> None:
+        """BRIDGEPEER for every member after the bridge changed, as main/bridge.c sets it.
+
+        Two members: each gets the other's name (first member first); more: each gets the others'
+        names, comma separated, in joining order (at most ten). A holding bridge or a lone member
+        gets nothing.
+        """
+        if bridge.bridge_type == "holding" or bridge.dissolved:
+            return
+        members = [self.channels[c] for c in bridge.channels if c in self.channels]
+        # A playing announcer counts as a member (and comes first), though no event shows it.
+        names = ([bridge.announcer] if bridge.announcer else []) + [m.name for m in members]
+        if len(names) < 2:
+            return
+        offset = len(names) - len(members)
+        shown = names[:11]
+        for index, member in enumerate(members):
+            others = [name for position, name in enumerate(shown) if position != index + offset]
+            self.set_variable(member, "BRIDGEPEER", ",".join(others))
+
+    def _leave_bridge(self, ch: Channel, keep_following: bool = False) -> None:
+        """Leave the current bridge.
+
+        `keep_following`: the channel leaves because it leaves Stasis (hang-up, continue). Asterisk's
+        Stasis loop then never notices the bridge change, so the application keeps one interest in
+        the bridge (res/res_stasis.c) and still gets its BridgeDestroyed; after removeChannel or a
+        bridge DELETE with the channel still in Stasis it does not.
+        """
         bridge = self.bridges.get(ch.bridge_id or "")
         ch.bridge_id = None
         if bridge is None:
@@ -1412,7 +1442,9 @@ class Engine:
         self.emit(
             "ChannelLeftBridge", {"bridge": bridge.to_json(), "channel": ch.to_json()}, bridges=[bridge.id]
         )
-        self._bridge_follow(ch.stasis_app, bridge.id, -1)
+        if not keep_following:
+            self._bridge_follow(ch.stasis_app, bridge.id, -1)
+        self._announce_bridge_peers(bridge)
 
     def remove_from_bridge(self, bridge: Bridge, ch: Channel) -> None:
         if ch.bridge_id != bridge.id:
@@ -1420,7 +1452,7 @@ class Engine:
         self._leave_bridge(ch)
 
     def destroy_bridge(self, bridge: Bridge) -> None:
-        followers = self._targets([], [bridge.id], [])
+        bridge.dissolved = True
         for cid in list(bridge.channels):
             member = self.channels.get(cid)
             if member is not None:
@@ -1434,10 +1466,8 @@ class Engine:
         ]:
             self._finish_recording(rec, "done")
         self.bridges.pop(bridge.id, None)
-        targets = {a.name: a for a in followers}
-        for a in self._targets([], [bridge.id], []):
-            targets[a.name] = a
-        self._send(targets.values(), "BridgeDestroyed", {"bridge": bridge.to_json()})
+        # Only apps still following the bridge once its members have left hear of its end.
+        self._send(self._targets([], [bridge.id], []), "BridgeDestroyed", {"bridge": bridge.to_json()})
         for app in self.apps.values():
             app.bridge_refs.pop(bridge.id, None)
 
@@ -1482,6 +1512,11 @@ class Engine:
                 await asyncio.sleep(max(0.001, 0.01 * self.time_scale))
             if pb.state != "queued":
                 return
+            bridge = self.bridges.get(pb.target_id) if pb.target_kind == "bridge" else None
+            if bridge is not None and bridge.announcer is None:
+                # res/stasis/stasis_bridge.c plays through an Announcer channel joining the bridge.
+                bridge.announcer = f"Announcer/ARI-{next(self._seq):08x};2"
+                self._announce_bridge_peers(bridge)
             for index, media in enumerate(pb.media):
                 pb.index = index
                 pb.state = "playing"
@@ -1526,6 +1561,10 @@ class Engine:
             queue.remove(pb.id)
         if not was_queued or state != "done":
             self._playback_emit("PlaybackFinished", pb)
+        bridge = self.bridges.get(pb.target_id) if pb.target_kind == "bridge" else None
+        if bridge is not None and bridge.announcer is not None and not bridge.playback_queue:
+            bridge.announcer = None
+            self._announce_bridge_peers(bridge)
 
     def get_playback(self, playback_id: str) -> Playback:
         pb = self.playbacks.get(playback_id)
@@ -1782,7 +1821,8 @@ class EngineDialplanHost:
     async def get_variable(self, channel: str, name: str) -> str | None:
         ch = self._live(channel)
         if name.upper() == "CHANNEL(ENDPOINT)":
-            return ch.resource
+            # Only chan_pjsip knows the item; on a Local channel it reads as empty.
+            return ch.resource if ch.tech == "PJSIP" else ""
         try:
             return self.engine.get_variable(ch, name)
         except AriError:

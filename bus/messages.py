@@ -36,6 +36,15 @@ CALL_ENDED = "call.ended"
 CALL_ABANDONED = "call.abandoned"
 REPLY = "reply"
 
+#: The states an ``agent.state`` event names (the Stasis app's agent state machine).
+AGENT_DISCONNECTED = "disconnected"
+AGENT_FREE = "free"
+AGENT_RINGING = "ringing"
+AGENT_BUSY = "busy"
+AGENT_WRAPUP = "wrap-up"
+AGENT_PAUSED = "paused"
+AGENT_STATES = (AGENT_DISCONNECTED, AGENT_FREE, AGENT_RINGING, AGENT_BUSY, AGENT_WRAPUP, AGENT_PAUSED)
+
 _STR = (str,)
 _STR_OR_NONE = (str, type(None))
 _LIST_OR_NONE = (list, type(None))
@@ -85,6 +94,8 @@ def validate(message: object) -> Message:
     for name, types in _OPTIONAL.get(kind, {}).items():
         if name in message:
             _check_field(kind, name, message[name], types)
+    if kind == REPLY and not isinstance(message["payload"].get("ok"), bool):
+        raise InvalidMessage("reply: the payload needs a boolean 'ok'")
     return message
 
 
@@ -196,5 +207,10 @@ def call_abandoned(callid: str, campaign: str, caller: str, **extra: Any) -> Mes
 
 
 def reply(request_id: str, payload: dict[str, Any]) -> Message:
-    """The answer to a request (see :meth:`bus.base.Bus.request`)."""
+    """The answer to a request (see :meth:`bus.base.Bus.request`).
+
+    Every payload says with a boolean ``ok`` whether the command took effect, so a requester can
+    decide without knowing each command's own fields; those fields (``state``, ``campaigns``,
+    ``result``, ``error``...) travel beside it.
+    """
     return _build(REPLY, {"request_id": request_id, "payload": payload}, {})

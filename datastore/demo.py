@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from datastore.models import Campaign, CampaignMember, PsAor, PsAuth, PsEndpoint, User, sip_phone_rows
+from datastore.models import (
+    PHONE_CONTEXT,
+    Campaign,
+    CampaignMember,
+    PsAor,
+    PsAuth,
+    PsEndpoint,
+    User,
+    sip_phone_rows,
+)
 from datastore.passwords import hash_password
 
 DEMO_CAMPAIGN = "Sales"
@@ -91,7 +100,9 @@ def _ensure_user(
 
 
 def _ensure_phone(session: Session, extension: str, password: str) -> None:
-    endpoint, auth, aor = sip_phone_rows(extension, password, callerid=f'"{extension}" <{extension}>')
+    endpoint, auth, aor = sip_phone_rows(
+        extension, password, context=PHONE_CONTEXT, callerid=f'"{extension}" <{extension}>'
+    )
     for row, model in ((endpoint, PsEndpoint), (auth, PsAuth), (aor, PsAor)):
         if session.get(model, extension) is None:
             session.add(row)

@@ -278,11 +278,15 @@ class PsAor(Base):
     voicemail_extension: Mapped[str | None] = mapped_column(String(40))
 
 
+#: Dialplan context of agent phones: dialplan/extensions.conf sends what they dial into Stasis from there.
+PHONE_CONTEXT = "from-internal"
+
+
 def sip_phone_rows(
     extension: str,
     password: str,
     *,
-    context: str = "agents",
+    context: str = PHONE_CONTEXT,
     transport: str | None = None,
     webrtc: bool = True,
     callerid: str | None = None,

@@ -1,8 +1,9 @@
 """`opencontact`: the project's console command.
 
-``opencontact run`` is the embedded default: the ARI simulator (with the project's dialplan and
-three demo phones) and the Stasis application in one process, on loopback. ``opencontact stasis``
-runs only the Stasis application against the ARI its settings name (a real Asterisk in production).
+``opencontact run`` is the embedded default: the admin API, the Stasis application and the ARI
+simulator in one process on loopback, over SQLite with demo data and simulated callers (see
+:mod:`stasis_app.embedded`). ``opencontact stasis`` runs only the Stasis application against the ARI
+its settings name (a real Asterisk in production).
 """
 
 from __future__ import annotations
@@ -14,27 +15,23 @@ import logging
 import signal
 from collections.abc import Sequence
 
-from aiohttp import web
-
-from ari_sim.dialplan import project_dialplan_path
-from ari_sim.engine import PhoneBehaviour
-from ari_sim.server import build
-from ari_sim.settings import SimSettings
-from stasis_app.application import StasisApplication
+from stasis_app.embedded import EmbeddedSettings, run_embedded
 from stasis_app.service import build_service
-from stasis_app.settings import AriSettings, Settings
+from stasis_app.settings import Settings
 
 log = logging.getLogger("opencontact")
 
-DEMO_PHONES = ("1001", "1002", "1003")
 
-
-async def _wait_for_signal() -> None:
-    stop = asyncio.Event()
+def _stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
     await stop.wait()
 
 
@@ -48,45 +45,57 @@ async def run_stasis(settings: Settings) -> None:
         await service.stop()
 
 
-async def run_embedded(host: str, port: int) -> None:
-    sim_settings = SimSettings(host=host, port=port, dialplan_path=str(project_dialplan_path()))
-    engine, sim_app = build(sim_settings)
-    runner = web.AppRunner(sim_app)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    for phone in DEMO_PHONES:
-        await engine.register_phone(phone, PhoneBehaviour(mode="answer", answer_after=2.0))
-    url = f"http://{host}:{port}"
-    ari = AriSettings(url=url, username=sim_settings.username, password=sim_settings.password)
-    application = StasisApplication.from_settings(Settings(ari=ari))
-    await application.start()
-    print(
-        f"OpenContact is running. ARI simulator: {url}/ari (user {sim_settings.username}); "
-        f"demo phones: {', '.join('PJSIP/' + p for p in DEMO_PHONES)}. Ctrl-C stops it.",
-        flush=True,
-    )
-    try:
-        await _wait_for_signal()
-    finally:
-        await application.stop()
-        await runner.cleanup()
+async def run_demo(settings: EmbeddedSettings) -> None:
+    """The embedded mode until Ctrl-C (or SIGTERM)."""
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    await run_embedded(settings, stop)
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="opencontact", description="OpenContact contact center")
     parser.add_argument("--log-level", default="INFO")
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="everything on embedded defaults, with the ARI simulator")
-    run.add_argument("--host", default="127.0.0.1")
-    run.add_argument("--port", type=int, default=8088)
+    run = commands.add_parser(
+        "run", help="the whole contact center on embedded defaults: SQLite, the ARI simulator, demo callers"
+    )
+    run.add_argument("--host", default="127.0.0.1", help="address every part listens on")
+    run.add_argument("--api-port", type=int, default=8080, help="admin API port (0: any free port)")
+    run.add_argument("--ari-port", type=int, default=8088, help="ARI simulator port (0: any free port)")
+    run.add_argument("--call-interval", type=_positive, default=3.0, help="seconds between simulated callers")
+    run.add_argument("--no-callers", action="store_true", help="no simulated callers")
+    run.add_argument(
+        "--time-scale",
+        type=_positive,
+        default=1.0,
+        help="speed of simulated time (ringing, audio, talking); 0.1 runs ten times faster",
+    )
+    run.add_argument("--seed", type=int, default=None, help="seed of the simulated callers' choices")
     commands.add_parser("stasis", help="the Stasis app alone, against the ARI named by OC_ARI_* settings")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     if args.command == "run":
-        asyncio.run(run_embedded(args.host, args.port))
+        # One access-log line per ARI request would drown what the demo has to say.
+        logging.getLogger("aiohttp.access").setLevel(max(logging.WARNING, logging.root.level))
+        settings = EmbeddedSettings(
+            host=args.host,
+            api_port=args.api_port,
+            ari_port=args.ari_port,
+            call_interval=args.call_interval,
+            callers=not args.no_callers,
+            time_scale=args.time_scale,
+            seed=args.seed,
+        )
+        asyncio.run(run_demo(settings))
     else:
         asyncio.run(run_stasis(Settings.from_env()))
 

@@ -13,7 +13,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from stasis_app.acd.parameters import (
+    AutoPause,
+    EmptyCondition,
+    ast_false,
+    ast_true,
+    parse_autopause,
+    parse_empty_options,
+)
 from stasis_app.acd.schedule import Schedule, ScheduleError, parse_schedule
+from stasis_app.acd.strategies import Strategy, parse_strategy
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +48,18 @@ def _flag(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     return str(value).strip().lower() in ("1", "yes", "true", "on", "y")
+
+
+def _optional_flag(value: Any, default: bool) -> bool:
+    """A yes/no column that may be empty (then ``default``)."""
+    if isinstance(value, bool):
+        return value
+    text = "" if value is None else str(value)
+    if ast_true(text):
+        return True
+    if ast_false(text):
+        return False
+    return default
 
 
 def split_dids(text: str | None) -> tuple[str, ...]:
@@ -98,10 +119,33 @@ class CampaignConfig:
     queue_timeout: int = 0
     language: str = ""
     ringinuse: bool = False
+    #: ``joinempty`` / ``leavewhenempty`` as Asterisk's condition sets (``parse_empty_options``).
+    joinempty: EmptyCondition = EmptyCondition.NONE
+    leavewhenempty: EmptyCondition = EmptyCondition.NONE
+    #: Several callers may ring at once (Asterisk's ``autofill``); off: only the head caller.
+    autofill: bool = True
+    #: A busy or congested member restarts the attempt's ring time for the next one.
+    timeoutrestart: bool = False
+    #: Seconds the agent waits after answering before being bridged to the caller.
+    memberdelay: int = 0
+    autopause: AutoPause = AutoPause.OFF
+    autopausedelay: int = 0
+    autopausebusy: bool = False
+    autopauseunavail: bool = False
+    #: Penalties are ignored while the campaign has no more members than this.
+    penaltymemberslimit: int = 0
+    #: ``timeoutpriority=app`` (default): the caller's queue timeout may shorten an attempt.
+    timeoutpriority_app: bool = True
+    servicelevel: int = 0
 
     @property
     def inbound(self) -> bool:
         return self.direction.strip().lower() != "outbound"
+
+    @property
+    def distribution(self) -> Strategy:
+        """The strategy as ``app_queue`` reads it (unknown names ring all)."""
+        return parse_strategy(self.strategy)
 
     @classmethod
     def from_row(cls, row: Any) -> CampaignConfig:
@@ -146,6 +190,18 @@ class CampaignConfig:
             queue_timeout=max(0, _int(_read(row, "queue_timeout"), 0)),
             language=str(_read(row, "language", "")).strip(),
             ringinuse=_flag(_read(row, "ringinuse", False)),
+            joinempty=parse_empty_options(str(_read(row, "joinempty", "")), joinempty=True),
+            leavewhenempty=parse_empty_options(str(_read(row, "leavewhenempty", "")), joinempty=False),
+            autofill=_optional_flag(_read(row, "autofill"), True),
+            timeoutrestart=_flag(_read(row, "timeoutrestart", False)),
+            memberdelay=max(0, _int(_read(row, "memberdelay"), 0)),
+            autopause=parse_autopause(str(_read(row, "autopause", ""))),
+            autopausedelay=max(0, _int(_read(row, "autopausedelay"), 0)),
+            autopausebusy=_flag(_read(row, "autopausebusy", False)),
+            autopauseunavail=_flag(_read(row, "autopauseunavail", False)),
+            penaltymemberslimit=max(0, _int(_read(row, "penaltymemberslimit"), 0)),
+            timeoutpriority_app=str(_read(row, "timeoutpriority", "app")).strip().lower() != "conf",
+            servicelevel=max(0, _int(_read(row, "servicelevel"), 0)),
         )
 
 
@@ -158,17 +214,24 @@ class MemberConfig:
     interface: str
     penalty: int = 0
     paused: bool = False
+    #: Member-level wrap-up seconds (0: the campaign's).
+    wrapuptime: int = 0
+    #: Member-level ``ringinuse`` (None: the campaign's).
+    ringinuse: bool | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> MemberConfig:
         interface = str(_read(row, "interface", "")).strip()
         agent = str(_read(row, "membername", "")).strip() or interface
+        ringinuse = _read(row, "ringinuse")
         return cls(
             campaign=str(_read(row, "queue_name", "")).strip(),
             agent=agent,
             interface=interface,
             penalty=_int(_read(row, "penalty"), 0),
             paused=_flag(_read(row, "paused", False)),
+            wrapuptime=max(0, _int(_read(row, "wrapuptime"), 0)),
+            ringinuse=None if ringinuse is None or str(ringinuse).strip() == "" else _flag(ringinuse),
         )
 
 

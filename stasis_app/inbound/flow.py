@@ -795,8 +795,9 @@ class InboundFlow:
         except Exception as exc:
             log.exception("command %s failed", kind)
             payload = {"ok": False, "error": repr(exc)}
-        if payload is not None and self.bus is not None and message.get("request_id"):
-            await self.bus.reply(message, payload)
+        if self.bus is not None and message.get("request_id"):
+            # A requester always gets an answer, so it never waits out its timeout for nothing.
+            await self.bus.reply(message, payload or {"ok": False, "error": f"unknown command {kind!r}"})
 
     async def _command(self, message: messages.Message) -> dict[str, Any] | None:
         kind = message.get("type")
@@ -828,11 +829,13 @@ class InboundFlow:
             self.dispatch()
             return {"ok": True, "agent": agent.name, "state": agent.state(now).value}
         if kind == messages.PHONE_HANGUP:
-            return {"result": 1 if await self._hangup_phone(str(message["phone"])) else 0}
+            done = await self._hangup_phone(str(message["phone"]))
+            # "result" is the seed's HangupPhone body (1/0); "ok" is what every reply carries.
+            return {"ok": done, "result": 1 if done else 0}
         if kind == messages.CAMPAIGNS_RELOAD:
             return {"ok": True, **await self.reload(message.get("names"))}
         if kind == messages.STATUS_SNAPSHOT:
-            return self.snapshot()
+            return {"ok": True, **self.snapshot()}
         return None
 
     async def _logoff(self, name: str) -> dict[str, Any]:

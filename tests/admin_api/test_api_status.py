@@ -49,7 +49,7 @@ def test_board_counts_waiting_answered_abandoned_and_longest_wait() -> None:
     agent1, agent9 = snapshot["agents"]
     assert agent1["state"] == "ringing" and agent1["since"] == 1009.0
     assert agent1["call"] == {"callid": "c1", "campaign": "Sales", "caller": "555-1"}
-    assert (agent9["state"], agent9["call"]) == ("loggedoff", None)
+    assert (agent9["state"], agent9["call"]) == ("disconnected", None)
     board.handle(messages.call_ended("c1", "Sales", "555-1", "agent1"))
     after = board.snapshot()
     assert after["campaigns"][0]["talking"] == 0 and after["agents"][0]["call"] is None
@@ -60,7 +60,7 @@ def test_status_endpoint_follows_bus_events(
 ) -> None:
     sync, _ = bus_pair
     token = basic(seed_token(client, *SUPERVISOR))
-    sync.publish(EVENTS, messages.agent_state(AGENT[0], "available", [CAMPAIGN], time.time()))
+    sync.publish(EVENTS, messages.agent_state(AGENT[0], "free", [CAMPAIGN], time.time()))
     sync.publish(EVENTS, messages.call_entered("s1", CAMPAIGN, "600"))
     sync.publish(EVENTS, messages.call_entered("s2", CAMPAIGN, "601"))
     sync.publish(EVENTS, messages.call_connected("s1", CAMPAIGN, "600", AGENT[0]))
@@ -79,7 +79,7 @@ def test_status_endpoint_follows_bus_events(
     assert campaigns[CAMPAIGN]["longest_wait_seconds"] >= 0.0
     agents = {item["agent"]: item for item in body["agents"]}  # type: ignore[attr-defined]
     assert agents[AGENT[0]]["state"] == "busy" and agents[AGENT[0]]["call"]["callid"] == "s1"
-    assert agents[OTHER_AGENT[0]]["state"] == "loggedoff"
+    assert agents[OTHER_AGENT[0]]["state"] == "disconnected"
     agent_token = basic(seed_token(client, *AGENT))
     assert client.get("/api/v1/status", headers=agent_token).status_code == 403
 

@@ -145,12 +145,19 @@ def parse_conf(path: Path) -> ConfFile:
             result.errors.append(f"{path.name}:{number}: option before any [section]: {code!r}")
             continue
         current.own.append(
-            ConfOption(key=option.group("key").strip(), value=option.group("value").strip(), comment=comment, line=number)
+            ConfOption(
+                key=option.group("key").strip(),
+                value=option.group("value").strip(),
+                comment=comment,
+                line=number,
+            )
         )
     if in_block_comment:
         result.errors.append(f"{path.name}: block comment ;-- is never closed")
     for section in result.sections:
         for template in section.templates:
             if not any(s.name == template for s in result.sections):
-                result.errors.append(f"{path.name}:{section.line}: [{section.name}] uses unknown template {template!r}")
+                result.errors.append(
+                    f"{path.name}:{section.line}: [{section.name}] uses unknown template {template!r}"
+                )
     return result

@@ -22,7 +22,7 @@ async def main(url: str, namespace: str) -> None:
 
     async def on_command(message: Message) -> None:
         if message["type"] == m.PHONE_HANGUP:
-            await bus.reply(message, {"result": "1", "pid": os.getpid(), "phone": message["phone"]})
+            await bus.reply(message, {"ok": True, "result": 1, "pid": os.getpid(), "phone": message["phone"]})
         elif message["type"] == m.AGENT_LOGIN:
             await bus.publish(EVENTS, m.agent_state(message["agent"], "idle", ["Sales"], 1.0))
         elif message["type"] == m.CAMPAIGNS_RELOAD:

@@ -69,14 +69,15 @@ async def test_request_gets_the_reply(bus_pair: tuple[BusCore, BusCore]) -> None
 
     async def on_command(message: Message) -> None:
         if message["type"] == m.PHONE_HANGUP:
-            await stasis.reply(message, {"result": "1" if message["phone"] == "1001" else "0"})
+            done = message["phone"] == "1001"
+            await stasis.reply(message, {"ok": done, "result": 1 if done else 0})
 
     assert await stasis.subscribe(COMMANDS, on_command).wait_ready(5)
     answers = await asyncio.gather(
         api.request(COMMANDS, m.phone_hangup("1001"), timeout=5),
         api.request(COMMANDS, m.phone_hangup("1002"), timeout=5),
     )
-    assert answers == [{"result": "1"}, {"result": "0"}]
+    assert answers == [{"ok": True, "result": 1}, {"ok": False, "result": 0}]
 
 
 async def test_request_times_out_when_nobody_answers(bus_pair: tuple[BusCore, BusCore]) -> None:
@@ -132,6 +133,14 @@ async def test_invalid_messages_are_refused_on_publish(bus_pair: tuple[BusCore, 
         await sender.publish(EVENTS, {"type": "x.custom", "when": object()})
 
 
+def test_every_reply_says_ok() -> None:
+    assert m.reply("r1", {"ok": False, "error": "unknown agent"})["payload"]["ok"] is False
+    with pytest.raises(InvalidMessage):
+        m.reply("r1", {"result": 1})
+    with pytest.raises(InvalidMessage):
+        m.reply("r1", {"ok": 1})
+
+
 async def test_cancelled_subscription_hears_nothing_more(bus_pair: tuple[BusCore, BusCore]) -> None:
     sender, receiver = bus_pair
     cancelled: list[Message] = []
@@ -174,7 +183,9 @@ async def test_in_process_bus_crosses_threads_and_loops() -> None:
     await bus.start()
 
     async def on_command(message: Message) -> None:
-        await bus.reply(message, {"agent": message["agent"], "loop": id(asyncio.get_running_loop())})
+        await bus.reply(
+            message, {"ok": True, "agent": message["agent"], "loop": id(asyncio.get_running_loop())}
+        )
 
     bus.subscribe(COMMANDS, on_command)
     events: list[Message] = []
@@ -194,7 +205,7 @@ async def test_in_process_bus_crosses_threads_and_loops() -> None:
             return answer
 
     answer = await asyncio.to_thread(flask_side)
-    assert answer == {"agent": "agent1", "loop": id(asyncio.get_running_loop())}
+    assert answer == {"ok": True, "agent": "agent1", "loop": id(asyncio.get_running_loop())}
     assert events == [m.agent_state("agent1", "idle", [], 0.0)]
     await bus.close()
 
@@ -204,7 +215,7 @@ async def test_sync_bus_over_redis(redis_url: str, namespace: str) -> None:
     await stasis.start()
 
     async def on_command(message: Message) -> None:
-        await stasis.reply(message, {"result": "1"})
+        await stasis.reply(message, {"ok": True, "result": 1})
 
     assert await stasis.subscribe(COMMANDS, on_command).wait_ready(5)
 
@@ -213,7 +224,7 @@ async def test_sync_bus_over_redis(redis_url: str, namespace: str) -> None:
             return sync.request(COMMANDS, m.phone_hangup("1001"), timeout=5)
 
     try:
-        assert await asyncio.to_thread(flask_side) == {"result": "1"}
+        assert await asyncio.to_thread(flask_side) == {"ok": True, "result": 1}
     finally:
         await stasis.close()
 

@@ -41,7 +41,7 @@ async def test_two_processes_request_and_events(redis_url: str, namespace: str) 
 
         assert await api.subscribe(EVENTS, on_event).wait_ready(5)
         answer = await api.request(COMMANDS, m.phone_hangup("1001"), timeout=5)
-        assert answer == {"result": "1", "pid": child.pid, "phone": "1001"}
+        assert answer == {"ok": True, "result": 1, "pid": child.pid, "phone": "1001"}
         await api.publish(COMMANDS, m.agent_login("agent1", "PJSIP/1001"))
         await asyncio.wait_for(got_event.wait(), 5)
         assert events == [m.agent_state("agent1", "idle", ["Sales"], 1.0)]
@@ -62,13 +62,13 @@ async def test_buses_recover_after_redis_restarts(private_redis: PrivateRedis) -
 
     async def on_command(message: Message) -> None:
         answered.append(message["phone"])
-        await stasis.reply(message, {"result": "1"})
+        await stasis.reply(message, {"ok": True, "result": 1})
 
     stasis.subscribe(COMMANDS, on_command)
     await stasis.start()
     await api.start()
     try:
-        assert await api.request(COMMANDS, m.phone_hangup("1001"), timeout=5) == {"result": "1"}
+        assert await api.request(COMMANDS, m.phone_hangup("1001"), timeout=5) == {"ok": True, "result": 1}
 
         private_redis.stop()
         with pytest.raises(BusUnavailable):
@@ -78,7 +78,7 @@ async def test_buses_recover_after_redis_restarts(private_redis: PrivateRedis) -
 
         private_redis.start()
         assert await stasis.wait_ready(10) and await api.wait_ready(10)
-        assert await api.request(COMMANDS, m.phone_hangup("1002"), timeout=5) == {"result": "1"}
+        assert await api.request(COMMANDS, m.phone_hangup("1002"), timeout=5) == {"ok": True, "result": 1}
         assert answered == ["1001", "1002"]
         assert stasis.connections >= 2 and api.connections >= 2
     finally:

@@ -57,6 +57,9 @@ def test_demo_data_loads_twice_without_duplicates(sessions: sessionmaker[Session
         auth = session.get(PsAuth, "1002")
         assert auth is not None
         assert auth.md5_cred == sip_md5_cred("1002", auth.realm, "demo")
+        # Demo phones dial into the dialplan's phone context (dialplan/extensions.conf [from-internal]).
+        contexts = set(session.scalars(select(PsEndpoint.context)))
+        assert contexts == {"from-internal"}
 
 
 def test_demo_data_keeps_later_changes(sessions: sessionmaker[Session]) -> None:

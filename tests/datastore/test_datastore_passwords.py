@@ -79,6 +79,7 @@ def test_phone_rows_hold_no_clear_password(engine: Engine, sessions: sessionmake
         "all",
     )
     assert (aor_row["max_contacts"], aor_row["remove_existing"]) == (1, "yes")
+    assert endpoint_row["context"] == "from-internal"  # the dialplan's phone context by default
 
 
 def test_plain_sip_phone_is_not_webrtc() -> None:

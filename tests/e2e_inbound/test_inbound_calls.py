@@ -271,11 +271,11 @@ async def test_phone_hangup_command(harness: CallHarness, db_engine: Engine, sta
     await harness.register_phone("1051", Behaviour("answer"))
     system = await start_system()
     await system.login("agent1", "1051")
-    assert await system.command(messages.phone_hangup("1051")) == {"result": 0}
+    assert await system.command(messages.phone_hangup("1051")) == {"ok": False, "result": 0}
 
     caller = await call_in(system, "7600")
     await system.wait_event("call.connected", callid=caller.channel_id)
-    assert await system.command(messages.phone_hangup("1051")) == {"result": 1}
+    assert await system.command(messages.phone_hangup("1051")) == {"ok": True, "result": 1}
     await system.wait_event("call.ended", callid=caller.channel_id, ended_by="agent")
     assert await harness.wait_no_strays() == CLEAN
     await system.flush()

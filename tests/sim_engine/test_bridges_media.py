@@ -46,9 +46,22 @@ async def test_bridge_add_remove_destroy(sim: Sim) -> None:
     assert (left["type"], left["channel"]["id"], left["bridge"]["channels"]) == ("ChannelLeftBridge", a, [b])
     assert (await sim.call("POST", f"/bridges/{bid}/removeChannel", channel=a))[0] == 422
     await sim.ok("DELETE", f"/bridges/{bid}")
-    got = await events.take(3)
-    assert types(got) == ["ChannelVarset", "ChannelLeftBridge", "BridgeDestroyed"]
+    got = await events.take(2)
+    assert types(got) == ["ChannelVarset", "ChannelLeftBridge"]
+    # b is still in Stasis, so the app stopped following the bridge as b left it: no BridgeDestroyed.
+    await events.quiet()
     assert (await sim.call("GET", f"/bridges/{bid}")) == (404, {"message": "Bridge not found"})
+
+    # A member hanging up inside the bridge leaves the app following it: BridgeDestroyed does come.
+    second = (await sim.ok("POST", "/bridges", type="mixing"))["id"]
+    await sim.ok("POST", f"/bridges/{second}/addChannel", channel=b)
+    assert types(await events.take(1)) == ["ChannelEnteredBridge"]
+    await sim.engine.far_end_hangup(b)
+    assert types(await events.take(3)) == ["ChannelHangupRequest", "ChannelLeftBridge", "StasisEnd"]
+    await events.quiet()
+    await sim.ok("DELETE", f"/bridges/{second}")
+    destroyed = await events.next()
+    assert (destroyed["type"], destroyed["bridge"]["id"]) == ("BridgeDestroyed", second)
 
 
 async def test_bridge_errors(sim: Sim) -> None:
@@ -143,6 +156,10 @@ async def test_playback_on_channel_and_bridge(sim: Sim) -> None:
     await sim.ok("POST", "/bridges/b1/addChannel", channel=a)
     await events.next()
     pb = await sim.ok("POST", "/bridges/b1/play", media="sound:one,digits:12")
+    # The announcer Asterisk plays through joins the bridge first: a's BRIDGEPEER names it.
+    peer = await events.next()
+    assert (peer["type"], peer["variable"]) == ("ChannelVarset", "BRIDGEPEER")
+    assert peer["value"].startswith("Announcer/ARI-") and peer["value"].endswith(";2")
     got = await events.take(4)
     assert types(got) == ["PlaybackStarted", "PlaybackContinuing", "PlaybackStarted", "PlaybackFinished"]
     assert got[0]["playback"]["next_media_uri"] == "digits:12"
@@ -150,6 +167,7 @@ async def test_playback_on_channel_and_bridge(sim: Sim) -> None:
     assert [e["playback"]["media_uri"] for e in got] == ["sound:one", "sound:one", "digits:12", "digits:12"]
     assert [e["playback"]["state"] for e in got] == ["playing", "continuing", "playing", "done"]
     assert await sim.call("GET", f"/playbacks/{pb['id']}") == (404, {"message": "Playback not found"})
+    await events.quiet()  # the announcer leaves a lone member: nothing to re-announce
 
 
 async def test_playback_stop(sim: Sim) -> None:
