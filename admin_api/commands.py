@@ -48,8 +48,15 @@ def tell_stasis(message: Message) -> None:
 
 
 def member_interface(raw: str) -> str:
-    """Members ring through PJSIP: the seed's `SIP/1997` becomes `PJSIP/1997` (chan_sip is gone)."""
-    tech, sep, resource = raw.partition("/")
-    if sep and tech.upper() == "SIP":
+    """Members ring through PJSIP: the seed's `SIP/1997` and a bare `1997` become `PJSIP/1997`.
+
+    chan_sip is gone from Asterisk, and the Stasis app originates to the interface as stored, so every
+    phone member is kept as `PJSIP/<extension>`; other technologies (`Local/...`) stay as given.
+    """
+    text = raw.strip()
+    tech, sep, resource = text.partition("/")
+    if not sep:
+        return f"PJSIP/{text}" if text else text
+    if tech.upper() in {"SIP", "PJSIP"}:
         return f"PJSIP/{resource}"
-    return raw
+    return text

@@ -451,8 +451,8 @@ def split_app_args(data: str) -> list[str]:
     """Split application data into arguments as Asterisk's standard argument parser does.
 
     Commas inside parentheses, brackets or double quotes do not split; quotes are removed and a backslash
-    keeps the next character as it is. A trailing empty argument is kept (`a,b,` is three arguments), as Stasis() on Asterisk
-    shows when `${CHANNEL(endpoint)}` is empty.
+    keeps the next character as it is. A trailing empty argument is kept (`a,b,` is three arguments), as
+    Stasis() on Asterisk shows when `${CHANNEL(endpoint)}` is empty.
     """
     args: list[str] = []
     current: list[str] = []

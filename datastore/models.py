@@ -724,3 +724,74 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64), nullable=False)
     target: Mapped[str] = _text(255)
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+# --------------------------------------------------------------------------------------------------
+# Phones: per-extension features and voicemail
+# --------------------------------------------------------------------------------------------------
+
+
+class PhoneFeatures(Base):
+    """What a phone user switched on with feature codes, and what the admin allows the extension.
+
+    Forward targets are stored as dialed ("214", or "94013864" for 9 + number); an empty text means
+    "off". ``call_classes`` is a comma-separated list of the classes the extension may dial out to
+    (internal, local, cellular, international).
+    """
+
+    __tablename__ = "phone_features"
+    __table_args__ = (Index("ix_phone_features_pickup_group", "pickup_group"), TABLE_OPTIONS)
+
+    extension: Mapped[str] = mapped_column(String(40), primary_key=True)
+    dnd: Mapped[bool] = _boolean(False)
+    voicemail_enabled: Mapped[bool] = _boolean(False)
+    forward_all: Mapped[str] = _text(80)
+    forward_busy: Mapped[str] = _text(80)
+    forward_noanswer: Mapped[str] = _text(80)
+    noanswer_seconds: Mapped[int] = _number(20)
+    pickup_group: Mapped[str] = _text(40)
+    call_classes: Mapped[str] = _text(128, "internal,local")
+    record_on_demand: Mapped[bool] = _boolean(True)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime, nullable=False, default=utcnow, onupdate=utcnow, server_default=func.current_timestamp()
+    )
+
+
+class VoicemailBox(Base):
+    """A voicemail box, one per extension. The password is stored only as a hash (see passwords.py)."""
+
+    __tablename__ = "voicemail_boxes"
+    __table_args__ = (TABLE_OPTIONS,)
+
+    extension: Mapped[str] = mapped_column(String(40), primary_key=True)
+    password_hash: Mapped[str] = _text(255)
+    email: Mapped[str] = _text(255)
+    attach: Mapped[bool] = _boolean(True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, nullable=False, default=utcnow, server_default=func.current_timestamp()
+    )
+
+    messages: Mapped[list[VoicemailMessage]] = relationship(
+        back_populates="mailbox", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class VoicemailMessage(Base):
+    """One left message: ``recording`` is the name of the ARI stored recording holding the audio."""
+
+    __tablename__ = "voicemail_messages"
+    __table_args__ = (Index("ix_voicemail_messages_box_received_at", "box", "received_at"), TABLE_OPTIONS)
+
+    id: Mapped[int] = mapped_column(_BIGINT_ID, primary_key=True, autoincrement=True)
+    box: Mapped[str] = mapped_column(
+        String(40),
+        ForeignKey("voicemail_boxes.extension", ondelete="CASCADE", onupdate="CASCADE"),
+        nullable=False,
+    )
+    recording: Mapped[str] = mapped_column(String(128), nullable=False)
+    caller: Mapped[str] = _text(80)
+    received_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    duration: Mapped[int] = _number(0)
+    heard: Mapped[bool] = _boolean(False)
+
+    mailbox: Mapped[VoicemailBox] = relationship(back_populates="messages")

@@ -26,6 +26,9 @@ from stasis_app.application import StasisApplication
 from stasis_app.ari import AriConnection
 from stasis_app.inbound.flow import InboundFlow
 from stasis_app.inbound.loading import database_loader
+from stasis_app.phones.internal_flow import InternalFlow
+from stasis_app.phones.services import PhoneServices, PhoneSettings
+from stasis_app.phones.settings_store import PhoneSettingsStore
 from stasis_app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,6 +67,8 @@ class StasisService:
     writer: RecordWriter
     owned_bus: bool
     owned_writer: bool
+    phones: PhoneServices
+    internal: InternalFlow
     started: bool = field(default=False)
 
     @property
@@ -77,12 +82,14 @@ class StasisService:
         if self.owned_writer:
             self.writer.start()
         await self.flow.start()
+        await self.internal.start()
         await self.application.start()
         self.started = True
 
     async def stop(self) -> None:
         """ARI first (no new calls), then the flow, then flush records and close the bus."""
         await self.application.stop()
+        await self.internal.stop()
         await self.flow.stop()
         if self.owned_writer:
             self.writer.stop()
@@ -107,6 +114,7 @@ def build_service(
     writer: RecordWriter | None = None,
     clock: Callable[[], float] = time.time,
     holidays: HolidayCalendar | None = None,
+    phone_settings: PhoneSettings | None = None,
 ) -> StasisService:
     """Assemble the process; ``bus``, ``session_factory`` and ``writer`` may be shared with others."""
     extra = service_settings or ServiceSettings.from_env()
@@ -129,4 +137,7 @@ def build_service(
         holidays=holidays,
     )
     flow.install()
-    return StasisService(application, flow, bus, writer, owned_bus, owned_writer)
+    phones = PhoneServices(phone_settings or PhoneSettings(), PhoneSettingsStore(session_factory))
+    internal = InternalFlow(application, phones)
+    internal.install()
+    return StasisService(application, flow, bus, writer, owned_bus, owned_writer, phones, internal)

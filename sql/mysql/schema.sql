@@ -358,3 +358,45 @@ CREATE TABLE IF NOT EXISTS `auditory` (
   KEY `ix_auditory_datetime` (`datetime`),
   KEY `ix_auditory_userid_datetime` (`userid`, `datetime`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Phone features per extension: what the user switched on with feature codes (DND, voicemail,
+-- forwarding targets as dialed, '' = off) and what the admin allows (pickup group, call classes).
+CREATE TABLE IF NOT EXISTS `phone_features` (
+  `extension` VARCHAR(40) NOT NULL,
+  `dnd` BOOL NOT NULL DEFAULT 0,
+  `voicemail_enabled` BOOL NOT NULL DEFAULT 0,
+  `forward_all` VARCHAR(80) NOT NULL DEFAULT '',
+  `forward_busy` VARCHAR(80) NOT NULL DEFAULT '',
+  `forward_noanswer` VARCHAR(80) NOT NULL DEFAULT '',
+  `noanswer_seconds` INT NOT NULL DEFAULT 20,
+  `pickup_group` VARCHAR(40) NOT NULL DEFAULT '',
+  `call_classes` VARCHAR(128) NOT NULL DEFAULT 'internal,local',
+  `record_on_demand` BOOL NOT NULL DEFAULT 1,
+  `updated_at` DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  PRIMARY KEY (`extension`),
+  KEY `ix_phone_features_pickup_group` (`pickup_group`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Voicemail boxes, one per extension; only a hash of the password is stored.
+CREATE TABLE IF NOT EXISTS `voicemail_boxes` (
+  `extension` VARCHAR(40) NOT NULL,
+  `password_hash` VARCHAR(255) NOT NULL DEFAULT '',
+  `email` VARCHAR(255) NOT NULL DEFAULT '',
+  `attach` BOOL NOT NULL DEFAULT 1,
+  `created_at` DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  PRIMARY KEY (`extension`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Voicemail messages: the audio is the ARI stored recording named in `recording`.
+CREATE TABLE IF NOT EXISTS `voicemail_messages` (
+  `id` BIGINT NOT NULL AUTO_INCREMENT,
+  `box` VARCHAR(40) NOT NULL,
+  `recording` VARCHAR(128) NOT NULL,
+  `caller` VARCHAR(80) NOT NULL DEFAULT '',
+  `received_at` DATETIME NOT NULL,
+  `duration` INT NOT NULL DEFAULT 0,
+  `heard` BOOL NOT NULL DEFAULT 0,
+  PRIMARY KEY (`id`),
+  KEY `ix_voicemail_messages_box_received_at` (`box`, `received_at`),
+  CONSTRAINT `fk_voicemail_messages_box` FOREIGN KEY (`box`) REFERENCES `voicemail_boxes` (`extension`) ON DELETE CASCADE ON UPDATE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -289,15 +289,17 @@ def ring_next_after_failure(
     *, ringall: bool, timeoutrestart: bool, attempt_started: float, ring_seconds: float | None, now: float
 ) -> tuple[bool, float]:
     """``wait_for_answer`` after a member is busy, congested or hangs up before the attempt's end:
-    whether to ring the next member at once, and the attempt's new start (``timeoutrestart`` resets
-    the clock). ``ringall`` moves on only once every phone of the tier is done (decided by caller).
+    whether to ring on at once within the attempt, and the attempt's (possibly new) start.
+
+    Other strategies ring the next member if more than half a second is left, ``timeoutrestart``
+    first resetting the clock; ``ringall`` moves to the next tier once every phone of its tier is
+    done, while any time is left, and never restarts the clock.
     """
-    started = now if timeoutrestart else attempt_started
-    if ringall:
-        return False, started
+    started = now if timeoutrestart and not ringall else attempt_started
     if ring_seconds is None:
         return True, started
-    return (ring_seconds - (now - started)) > MIN_RING_LEFT, started
+    left = ring_seconds - (now - started)
+    return (left > 0 if ringall else left > MIN_RING_LEFT), started
 
 
 def queue_timed_out(now: float, expire: float) -> bool:

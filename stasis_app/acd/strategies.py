@@ -535,24 +535,25 @@ class MemberIndex:
                 (entry.facts,), self._rr_successor(entry, cursor), self._rr_metric_key(entry, cursor)
             )
         if strategy is Strategy.RINGALL:
-            return self._choose_ringall(take)
+            return self._choose_ringall(take, after)
         if strategy is Strategy.RANDOM:
             return self._choose_random(rng or RandomSource(), take)
         if strategy is Strategy.WRANDOM:
             return self._choose_wrandom(rng or RandomSource(), take)
         return self._choose_ordered(now, take, after)
 
-    def _choose_ringall(self, take: Callable[[MemberFacts], bool]) -> Choice:
+    def _choose_ringall(self, take: Callable[[MemberFacts], bool], after: tuple[int, ...] | None) -> Choice:
+        """Every acceptable free member of the best tier; a continued attempt starts after ``after``."""
         free = self._free
-        index = 0
+        index = free.bisect_key_left((after[0] + 1,)) if after is not None else 0
         while index < len(free):
             tier = self._tier(free[index])
             tier_end = free.bisect_key_left((tier + 1,))
             chosen = tuple(free[i].facts for i in range(index, tier_end) if take(free[i].facts))
             if chosen:
-                return Choice(chosen, 0)
+                return Choice(chosen, 0, (tier,))
             index = tier_end
-        return Choice((), 0)
+        return Choice((), 0, after)
 
     def _choose_ordered(
         self, now: int, take: Callable[[MemberFacts], bool], after: tuple[int, ...] | None

@@ -8,14 +8,15 @@ from hypothesis import strategies as st
 
 from stasis_app.acd.agents import AgentError, AgentRegistry, AgentState
 from stasis_app.acd.campaigns import CampaignConfig, MemberConfig
+from stasis_app.acd.parameters import RingOutcome
 from stasis_app.acd.queueing import (
     CampaignQueues,
     StrategyMemory,
-    least_recent,
     offer_failed,
     plan_offers,
     strategy_named,
 )
+from stasis_app.acd.strategies import Strategy
 
 
 def registry(*members: tuple[str, str, int]) -> AgentRegistry:
@@ -96,7 +97,7 @@ def test_round_robin_memory_rotates_and_unanswered_offers_wait_for_retry() -> No
     [offer] = plan_offers(queues, agents, sales(), memory, now=0)
     assert offer.agent == "ann" and offer.interface == "PJSIP/ann"
     assert plan_offers(queues, agents, sales(), memory, now=0) == []  # already ringing
-    offer_failed(queues, agents, offer, now=1, retry=5)
+    offer_failed(queues, agents, offer, now=1, retry=5, outcome=RingOutcome.NOANSWER)
     assert plan_offers(queues, agents, sales(), memory, now=5.9) == []
     [again] = plan_offers(queues, agents, sales(), memory, now=6)
     assert again.agent == "bob"
@@ -113,8 +114,8 @@ def test_penalty_and_least_recent() -> None:
     campaigns = {"Sales": CampaignConfig("Sales", strategy="leastrecent")}
     [offer] = plan_offers(queues, agents, campaigns, StrategyMemory(), now=100)
     assert offer.agent == "cy"
-    assert strategy_named("leastrecent") is least_recent
-    assert strategy_named("ringall") is strategy_named("rrmemory")
+    assert strategy_named("leastrecent") is Strategy.LEASTRECENT
+    assert strategy_named("no-such-strategy") is Strategy.RINGALL  # app_queue falls back to ringall
 
 
 def test_paused_and_other_campaign_agents_are_not_offered() -> None:
