@@ -795,3 +795,79 @@ class VoicemailMessage(Base):
     heard: Mapped[bool] = _boolean(False)
 
     mailbox: Mapped[VoicemailBox] = relationship(back_populates="messages")
+
+
+# --------------------------------------------------------------------------------------------------
+# Agents' desk: chat (the seed's SIPCHAT), favourite contacts, call dispositions
+# --------------------------------------------------------------------------------------------------
+
+
+class ChatMessage(Base):
+    """One chat message as one reader sees it (the seed's SIPCHAT plus read tracking).
+
+    A message is stored once per reader, the sender included (``dstagent`` is the reader), so
+    history and unread counts are one indexed query each for direct, broadcast and campaign group
+    messages alike. ``dest`` is the seed's destination: the other agent, ``*`` (broadcast) or
+    ``campaign:<name>``; ``msgid`` ties the copies of one message together. ``status`` says whether
+    the reader was online when it was sent (SUCCESS) or reads it later (FAILURE).
+    """
+
+    __tablename__ = "sipchat"
+    __table_args__ = (
+        Index("ix_sipchat_dstagent_readdate", "dstagent", "readdate"),
+        Index("ix_sipchat_dstagent_dest_id", "dstagent", "dest", "id"),
+        Index("ix_sipchat_msgid", "msgid"),
+        TABLE_OPTIONS,
+    )
+
+    id: Mapped[int] = mapped_column(_BIGINT_ID, primary_key=True, autoincrement=True)
+    datecreated: Mapped[datetime] = mapped_column(_MICRO_DATETIME, nullable=False, default=utcnow)
+    src: Mapped[str] = _text(80)
+    dest: Mapped[str] = _text(160)
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+    srcagent: Mapped[str] = _text(80)
+    dstagent: Mapped[str] = _text(80)
+    status: Mapped[str] = _text(16, "SUCCESS")
+    msgid: Mapped[str] = _text(32)
+    readdate: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ContactFavourite(Base):
+    """An agent's favourite contacts (the softphone's Favourites list)."""
+
+    __tablename__ = "contact_favourites"
+    __table_args__ = (TABLE_OPTIONS,)
+
+    owner: Mapped[str] = mapped_column(String(80), primary_key=True)
+    contact: Mapped[str] = mapped_column(String(80), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, nullable=False, default=utcnow, server_default=func.current_timestamp()
+    )
+
+
+class CallDisposition(Base):
+    """The result an agent gave a call: three levels, comment, extra data, callback (DispositionCall)."""
+
+    __tablename__ = "dispositions"
+    __table_args__ = (
+        Index("ix_dispositions_guid", "guid"),
+        Index("ix_dispositions_campaign_datetime", "campaign", "datetime"),
+        Index("ix_dispositions_schedule", "schedule"),
+        TABLE_OPTIONS,
+    )
+
+    id: Mapped[int] = mapped_column(_BIGINT_ID, primary_key=True, autoincrement=True)
+    time: Mapped[datetime] = mapped_column("datetime", DateTime, nullable=False, default=utcnow)
+    campaign: Mapped[str] = _text(128)
+    agent: Mapped[str] = _text(80)
+    callerid: Mapped[str] = _text(80)
+    guid: Mapped[str] = _text(64)
+    l1: Mapped[str] = _text(128)
+    l2: Mapped[str] = _text(128)
+    l3: Mapped[str] = _text(128)
+    d1: Mapped[str] = _text(255)
+    d2: Mapped[str] = _text(255)
+    comment: Mapped[str] = mapped_column(Text, nullable=False)
+    schedule: Mapped[datetime | None] = mapped_column(DateTime)
+    camptoreschedule: Mapped[str] = _text(128)
+    tag: Mapped[str] = _text(128)

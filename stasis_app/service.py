@@ -22,6 +22,7 @@ from datastore.database import database_url_from_env, make_engine
 from datastore.database import session_factory as make_session_factory
 from datastore.record_writer import RecordWriter
 from stasis_app.acd.schedule import HolidayCalendar
+from stasis_app.agent_commands import AgentCommands
 from stasis_app.application import StasisApplication
 from stasis_app.ari import AriConnection
 from stasis_app.inbound.flow import InboundFlow
@@ -70,6 +71,7 @@ class StasisService:
     phones: PhoneServices
     internal: InternalFlow
     started: bool = field(default=False)
+    agent_commands: AgentCommands | None = None
 
     @property
     def connection(self) -> AriConnection:
@@ -88,6 +90,8 @@ class StasisService:
 
     async def stop(self) -> None:
         """ARI first (no new calls), then the flow, then flush records and close the bus."""
+        if self.agent_commands is not None:
+            await self.agent_commands.stop()
         await self.application.stop()
         await self.internal.stop()
         await self.flow.stop()
@@ -137,7 +141,19 @@ def build_service(
         holidays=holidays,
     )
     flow.install()
+    agent_commands = AgentCommands(flow, bus, clock)
+    agent_commands.install()
     phones = PhoneServices(phone_settings or PhoneSettings(), PhoneSettingsStore(session_factory))
     internal = InternalFlow(application, phones)
     internal.install()
-    return StasisService(application, flow, bus, writer, owned_bus, owned_writer, phones, internal)
+    return StasisService(
+        application,
+        flow,
+        bus,
+        writer,
+        owned_bus,
+        owned_writer,
+        phones,
+        internal,
+        agent_commands=agent_commands,
+    )

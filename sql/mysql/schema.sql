@@ -400,3 +400,53 @@ CREATE TABLE IF NOT EXISTS `voicemail_messages` (
   KEY `ix_voicemail_messages_box_received_at` (`box`, `received_at`),
   CONSTRAINT `fk_voicemail_messages_box` FOREIGN KEY (`box`) REFERENCES `voicemail_boxes` (`extension`) ON DELETE CASCADE ON UPDATE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Chat between agents and supervisors (the seed's SIPCHAT): one row per reader, sender included;
+-- `dest` is the other agent, '*' (broadcast) or 'campaign:<name>'; `msgid` ties the copies together.
+CREATE TABLE IF NOT EXISTS `sipchat` (
+  `id` BIGINT NOT NULL AUTO_INCREMENT,
+  `datecreated` DATETIME(6) NOT NULL,
+  `src` VARCHAR(80) NOT NULL DEFAULT '',
+  `dest` VARCHAR(160) NOT NULL DEFAULT '',
+  `message` TEXT NOT NULL,
+  `srcagent` VARCHAR(80) NOT NULL DEFAULT '',
+  `dstagent` VARCHAR(80) NOT NULL DEFAULT '',
+  `status` VARCHAR(16) NOT NULL DEFAULT 'SUCCESS',
+  `msgid` VARCHAR(32) NOT NULL DEFAULT '',
+  `readdate` DATETIME,
+  PRIMARY KEY (`id`),
+  KEY `ix_sipchat_dstagent_readdate` (`dstagent`, `readdate`),
+  KEY `ix_sipchat_dstagent_dest_id` (`dstagent`, `dest`, `id`),
+  KEY `ix_sipchat_msgid` (`msgid`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Favourite contacts of each agent.
+CREATE TABLE IF NOT EXISTS `contact_favourites` (
+  `owner` VARCHAR(80) NOT NULL,
+  `contact` VARCHAR(80) NOT NULL,
+  `created_at` DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  PRIMARY KEY (`owner`, `contact`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Call dispositions (the seed's DispositionCall): three levels, extra data, comment, callback.
+CREATE TABLE IF NOT EXISTS `dispositions` (
+  `id` BIGINT NOT NULL AUTO_INCREMENT,
+  `datetime` DATETIME NOT NULL,
+  `campaign` VARCHAR(128) NOT NULL DEFAULT '',
+  `agent` VARCHAR(80) NOT NULL DEFAULT '',
+  `callerid` VARCHAR(80) NOT NULL DEFAULT '',
+  `guid` VARCHAR(64) NOT NULL DEFAULT '',
+  `l1` VARCHAR(128) NOT NULL DEFAULT '',
+  `l2` VARCHAR(128) NOT NULL DEFAULT '',
+  `l3` VARCHAR(128) NOT NULL DEFAULT '',
+  `d1` VARCHAR(255) NOT NULL DEFAULT '',
+  `d2` VARCHAR(255) NOT NULL DEFAULT '',
+  `comment` TEXT NOT NULL,
+  `schedule` DATETIME,
+  `camptoreschedule` VARCHAR(128) NOT NULL DEFAULT '',
+  `tag` VARCHAR(128) NOT NULL DEFAULT '',
+  PRIMARY KEY (`id`),
+  KEY `ix_dispositions_guid` (`guid`),
+  KEY `ix_dispositions_campaign_datetime` (`campaign`, `datetime`),
+  KEY `ix_dispositions_schedule` (`schedule`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -172,6 +172,7 @@ class AgentRegistry:
         self._phones: dict[str, set[str]] = {}
         #: (campaign, agent) -> order added, kept while the member stays.
         self._added: dict[tuple[str, str], int] = {}
+        self._neighbours: dict[str, set[str]] = {}
         #: The latest time seen; state changes without a time of their own are judged at it.
         self._now = 0.0
 
@@ -226,6 +227,7 @@ class AgentRegistry:
 
         Members keep the order given (order added); a member already present keeps its place.
         """
+        self._neighbours.clear()
         fresh: dict[str, dict[str, MemberConfig]] = {}
         for member in members:
             fresh.setdefault(member.campaign, {})[member.agent] = member
@@ -253,7 +255,7 @@ class AgentRegistry:
                 self._memberships.setdefault(member.agent, set()).add(campaign)
                 if index is not None:
                     if member.agent in index:
-                        index.update(self._facts(member))
+                        index.update(self._facts(member), at=self._now)
                     else:
                         index.add(self._facts(member))
                     self._refresh_one(member.agent, campaign, index)
@@ -287,11 +289,14 @@ class AgentRegistry:
         return None
 
     def neighbours(self, campaign: str) -> set[str]:
-        """Campaigns sharing at least one member with ``campaign``."""
-        found: set[str] = set()
-        for name in self.members.get(campaign, {}):
-            found |= self._memberships.get(name, set())
-        found.discard(campaign)
+        """Campaigns sharing at least one member with ``campaign`` (cached until members change)."""
+        found = self._neighbours.get(campaign)
+        if found is None:
+            found = set()
+            for name in self.members.get(campaign, {}):
+                found |= self._memberships.get(name, set())
+            found.discard(campaign)
+            self._neighbours[campaign] = found
         return found
 
     # Availability --------------------------------------------------------------------------------
@@ -507,7 +512,7 @@ class AgentRegistry:
             index = self._indexes.get(member_campaign)
             member = self.member(member_campaign, name)
             if index is not None and member is not None and name in index:
-                index.update(self._facts(member))
+                index.update(self._facts(member), at=now)
         self.refresh(name, now)
         return agent
 

@@ -73,6 +73,8 @@ class WaitingCaller:
     #: The running attempt: when it started (None: no attempt), the cursor it started from, the
     #: metric key of the last member it rang, and the cursor to store when it ends.
     attempt_started: float | None = None
+    #: When the attempt ranked the members (``timeoutrestart`` moves ``attempt_started`` only).
+    attempt_ranked_at: float = 0.0
     attempt_cursor: int = 0
     attempt_after: tuple[int, ...] | None = None
     attempt_next_cursor: int | None = None
@@ -183,17 +185,19 @@ class CampaignQueues:
                 member.sequence = next(self._sequence)
             self._idle.get(campaign, []).sort(key=_order_key)
         self._by_callid[callid] = waiting
-        self._make_idle(waiting)
+        self.mark_idle(waiting)
         if waiting.expire:
             heapq.heappush(self._expiries, (waiting.expire, waiting.sequence, callid))
         self._dirty.add(campaign)
         return waiting
 
-    def _make_idle(self, waiting: WaitingCaller) -> None:
+    def mark_idle(self, waiting: WaitingCaller) -> None:
+        """The caller rings nobody now: it is among the callers whose turn may come."""
         idle = self._idle.setdefault(waiting.campaign, [])
         bisect.insort(idle, waiting, key=_order_key)
 
-    def _make_pending(self, waiting: WaitingCaller) -> None:
+    def mark_ringing(self, waiting: WaitingCaller) -> None:
+        """The caller rings a member: it no longer counts for ``is_our_turn``."""
         idle = self._idle.get(waiting.campaign, [])
         index = bisect.bisect_left(idle, _order_key(waiting), key=_order_key)
         if index < len(idle) and idle[index] is waiting:
@@ -222,7 +226,7 @@ class CampaignQueues:
         position = queue.index(waiting) + 1
         queue.remove(waiting)
         if not waiting.pending:
-            self._make_pending(waiting)
+            self.mark_ringing(waiting)
         _store_cursor(waiting)
         if not queue:
             del self._queues[waiting.campaign]
@@ -389,6 +393,7 @@ class _Router:
         if waiting.attempt_started is None:
             store = waiting.linpos if strategy is Strategy.LINEAR else self.memory.cursor(campaign)
             waiting.attempt_started = self.now
+            waiting.attempt_ranked_at = self.now
             waiting.attempt_cursor = store.position
             waiting.attempt_store = store if strategy.round_robin else None
             waiting.attempt_after = None
@@ -410,14 +415,18 @@ class _Router:
             return not self.claimed_elsewhere(facts.name, campaign, config.weight)
 
         choice = index.choose(
-            now=int(waiting.attempt_started),
+            now=int(waiting.attempt_ranked_at),
             cursor=waiting.attempt_cursor,
             rng=self.memory.rng,
             accept=accept,
             after=waiting.attempt_after,
+            since=waiting.attempt_ranked_at,
         )
         if not choice.members:
-            if waiting.attempt_after is not None:
+            if waiting.tried:
+                if strategy.round_robin:
+                    # Every member after the last one rung was examined and passed over.
+                    waiting.attempt_next_cursor = choice.next_cursor
                 self.end_attempt(waiting)
             else:
                 waiting.attempt_started = None
@@ -426,8 +435,9 @@ class _Router:
         members = choice.members if self.parallel_ringall else choice.members[:1]
         if strategy.round_robin:
             waiting.attempt_next_cursor = choice.next_cursor
-        waiting.attempt_after = choice.after
-        self.queues._make_pending(waiting)
+        if strategy is not Strategy.RINGALL or self.parallel_ringall:
+            waiting.attempt_after = choice.after
+        self.queues.mark_ringing(waiting)
         for facts in members:
             agent = self.agents.start_ringing(facts.name, waiting.callid)
             waiting.ringing_all.add(facts.name)
@@ -456,6 +466,18 @@ class _Router:
                     for c in self.agents.neighbours(campaign)
                     if (other := self.campaigns.get(c)) is not None and other.weight < config.weight
                 }
+        for campaign in dirty:
+            # Callers whose attempt goes on after a failure ring the next member first (app_queue
+            # does it at once, inside the attempt, without waiting for their turn).
+            for waiting in self.queues.settle_continuing(campaign):
+                if waiting.attempt_started is not None and self.serve(campaign, waiting):
+                    continue
+                if waiting.attempt_started is not None:
+                    config = self.campaigns[campaign]
+                    if config.distribution.round_robin:
+                        index = self.agents.index(campaign)
+                        waiting.attempt_next_cursor = index.exhausted_cursor(waiting.attempt_cursor)
+                    self.end_attempt(waiting)
         heap: list[tuple[int, int, float, int, str]] = []
         for campaign in dirty:
             self._push(heap, campaign)
@@ -468,9 +490,6 @@ class _Router:
                     break
             if served:
                 self._push(heap, campaign)
-        for campaign in dirty:
-            for waiting in self.queues.settle_continuing(campaign):
-                self.end_attempt(waiting)
         return self.offers
 
     def _push(self, heap: list[tuple[int, int, float, int, str]], campaign: str) -> None:
@@ -535,7 +554,7 @@ def offer_failed(
         waiting.ringing = next(iter(sorted(waiting.ringing_all)), None)
     if waiting.ringing_all:
         return
-    queues._make_idle(waiting)
+    queues.mark_idle(waiting)
     queues.mark_dirty(waiting.campaign)
     config = agents.config(waiting.campaign)
     started = waiting.attempt_started

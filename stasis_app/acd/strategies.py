@@ -40,6 +40,7 @@ import bisect
 import enum
 import math
 import random
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -49,6 +50,9 @@ MEMBER_BUCKETS = 37
 TIER = 1_000_000
 #: Offset given to round-robin positions before the remembered one.
 WRAP = 1000
+#: How much change history a member index keeps for attempts still running.
+HISTORY_DEPTH = 8
+HISTORY_SECONDS = 600.0
 
 
 class Strategy(enum.Enum):
@@ -330,6 +334,9 @@ class MemberIndex:
         #: rr strategies: every member by (tier, position), for the successor.
         self._all: _SortedEntries = _SortedEntries(self._rr_key)
         self._max_position = -1
+        #: Recent fact changes: per member (when, facts before), and all of them in time order.
+        self._history: dict[str, list[tuple[float, MemberFacts]]] = {}
+        self._recent: deque[tuple[float, str]] = deque()
 
     # Keys --------------------------------------------------------------------------------------
 
@@ -433,21 +440,33 @@ class MemberIndex:
         for name in free:
             self.set_free(name, True)
 
-    def update(self, facts: MemberFacts) -> None:
-        """New penalty, call count or last call for a member (its place in the queue is kept)."""
+    def update(self, facts: MemberFacts, at: float = 0.0) -> None:
+        """New penalty, call count or last call for a member (its place in the queue is kept).
+
+        The facts it replaces are remembered for a while (``facts_at``), so an attempt that
+        started before the change keeps ordering members as it found them.
+        """
         entry = self._entries[facts.name]
+        before = entry.facts
         was_free = entry.free
         if was_free:
             self.set_free(facts.name, False)
         if self.strategy.round_robin:
             self._all.remove(entry)
         entry.facts = MemberFacts(
-            facts.name, facts.interface, facts.penalty, facts.calls, facts.lastcall, entry.facts.added
+            facts.name, facts.interface, facts.penalty, facts.calls, facts.lastcall, before.added
         )
         if self.strategy.round_robin:
             self._all.add(entry)
         if was_free:
             self.set_free(facts.name, True)
+        if (before.penalty, before.calls, before.lastcall) != (facts.penalty, facts.calls, facts.lastcall):
+            history = self._history.setdefault(facts.name, [])
+            history.append((at, before))
+            del history[:-HISTORY_DEPTH]
+            self._recent.append((at, facts.name))
+            while self._recent and self._recent[0][0] < at - HISTORY_SECONDS:
+                self._recent.popleft()
 
     def set_free(self, name: str, free: bool) -> None:
         entry = self._entries.get(name)
@@ -511,6 +530,11 @@ class MemberIndex:
         wrapped = self._max_position > cursor
         return 0 if wrapped else cursor + 1
 
+    def exhausted_cursor(self, cursor: int) -> int:
+        """``store_next_rr`` once every member was tried: 0 if some member stands after
+        ``cursor`` (``wrapped``), else ``cursor + 1``."""
+        return 0 if self._max_position > cursor else cursor + 1
+
     def choose(
         self,
         *,
@@ -519,6 +543,7 @@ class MemberIndex:
         rng: RandomSource | None = None,
         accept: Callable[[MemberFacts], bool] | None = None,
         after: tuple[int, ...] | None = None,
+        since: float | None = None,
     ) -> Choice:
         """The member(s) to ring among the free ones (``accept`` may still refuse some).
 
@@ -530,7 +555,7 @@ class MemberIndex:
         if strategy.round_robin:
             entry = self._rr_first_free(cursor, take, after)
             if entry is None:
-                return Choice((), cursor, after)
+                return Choice((), self.exhausted_cursor(cursor), after)
             return Choice(
                 (entry.facts,), self._rr_successor(entry, cursor), self._rr_metric_key(entry, cursor)
             )
@@ -540,7 +565,7 @@ class MemberIndex:
             return self._choose_random(rng or RandomSource(), take)
         if strategy is Strategy.WRANDOM:
             return self._choose_wrandom(rng or RandomSource(), take)
-        return self._choose_ordered(now, take, after)
+        return self._choose_ordered(now, take, after, since)
 
     def _choose_ringall(self, take: Callable[[MemberFacts], bool], after: tuple[int, ...] | None) -> Choice:
         """Every acceptable free member of the best tier; a continued attempt starts after ``after``."""
@@ -555,27 +580,65 @@ class MemberIndex:
             index = tier_end
         return Choice((), 0, after)
 
+    def metric_key(self, entry: _Entry, facts: MemberFacts, now: int) -> tuple[int, ...]:
+        """``calc_metric`` for fewestcalls / leastrecent from ``facts``, with the tie-breaker."""
+        tier = (facts.penalty if self._tier_on else 0) * TIER
+        if self.strategy is Strategy.LEASTRECENT:
+            value = tier if not facts.lastcall else tier + TIER - (now - facts.lastcall)
+        else:
+            value = tier + facts.calls
+        return (value, -entry.walk[0], -entry.walk[1])
+
+    def facts_at(self, name: str, moment: float) -> MemberFacts:
+        """A member's facts as they were at ``moment`` (from the recent change history)."""
+        for changed_at, before in self._history.get(name, ()):
+            if changed_at > moment:
+                return before
+        return self._entries[name].facts
+
     def _choose_ordered(
-        self, now: int, take: Callable[[MemberFacts], bool], after: tuple[int, ...] | None
+        self,
+        now: int,
+        take: Callable[[MemberFacts], bool],
+        after: tuple[int, ...] | None,
+        since: float | None,
     ) -> Choice:
-        """fewestcalls and leastrecent: the lowest metric, merging the never-called list in."""
+        """fewestcalls and leastrecent: the lowest metric, merging the never-called list in.
 
-        def metric_of(entry: _Entry, fresh: bool) -> tuple[int, ...]:
-            key = self._fresh_key(entry) if fresh else self._free_key(entry)
-            if fresh:
-                return key
-            if self.strategy is Strategy.LEASTRECENT:
-                return (key[0] - now, *key[1:])
-            return key
-
-        streams = [(self._free, False), (self._fresh, True)]
-        positions = [0, 0]
+        A continued attempt (``after`` and ``since`` given) orders members by their metric at the
+        attempt's start, as ``app_queue`` computed them once: members whose facts changed since
+        are taken out of the sorted lists and ranked by their earlier facts.
+        """
+        changed: set[str] = set()
+        if after is not None and since is not None:
+            changed = {name for at, name in reversed(self._recent) if at > since}
+        extras = sorted(
+            (
+                (self.metric_key(entry, self.facts_at(name, since or 0.0), now), entry)
+                for name in changed
+                if (entry := self._entries.get(name)) is not None and entry.free
+            ),
+            key=lambda item: item[0],
+        )
+        streams: list[list[tuple[tuple[int, ...], _Entry]] | _SortedEntries] = [
+            self._free,
+            self._fresh,
+            extras,
+        ]
+        positions = [0, 0, 0]
         while True:
             best: tuple[tuple[int, ...], int] | None = None
-            for stream_index, (stream, fresh) in enumerate(streams):
+            for stream_index, stream in enumerate(streams):
                 while positions[stream_index] < len(stream):
-                    candidate = stream[positions[stream_index]]
-                    key = metric_of(candidate, fresh)
+                    item = stream[positions[stream_index]]
+                    if isinstance(item, tuple):
+                        key, candidate = item
+                    else:
+                        candidate = item
+                        if candidate.facts.name in changed:
+                            positions[stream_index] += 1
+                            continue
+                        key = self.metric_key(candidate, candidate.facts, now)
                     if after is not None and key <= after:
                         positions[stream_index] += 1
                         continue
@@ -585,7 +648,8 @@ class MemberIndex:
             if best is None:
                 return Choice((), 0, after)
             key, stream_index = best
-            entry = streams[stream_index][0][positions[stream_index]]
+            item = streams[stream_index][positions[stream_index]]
+            entry = item[1] if isinstance(item, tuple) else item
             positions[stream_index] += 1
             if take(entry.facts):
                 return Choice((entry.facts,), 0, key)

@@ -154,6 +154,8 @@ class InboundFlow:
         self._publisher: asyncio.Task[None] | None = None
         self._removers: list[Callable[[], None]] = []
         self._subscription: Any = None
+        #: Command types another subscriber of the bus answers (see stasis_app.agent_commands).
+        self.delegated_commands: set[str] = set()
 
     # Wiring ---------------------------------------------------------------------------------------
 
@@ -436,7 +438,12 @@ class InboundFlow:
             self.legs[leg.leg_id] = call
             self._emit(
                 messages.call_ringing(
-                    call.callid, offer.campaign, call.caller_number, offer.agent, interface=offer.interface
+                    call.callid,
+                    offer.campaign,
+                    call.caller_number,
+                    offer.agent,
+                    interface=offer.interface,
+                    caller_name=call.caller_name,
                 )
             )
             self._spawn(self._ring(call, leg), f"offer of {call.callid} to {offer.agent}")
@@ -567,7 +574,16 @@ class InboundFlow:
                 ringtime=now - leg.started,
             )
         )
-        self._emit(messages.call_connected(call.callid, campaign.name, call.caller_number, leg.offer.agent))
+        self._emit(
+            messages.call_connected(
+                call.callid,
+                campaign.name,
+                call.caller_number,
+                leg.offer.agent,
+                caller_name=call.caller_name,
+                connected_at=now,
+            )
+        )
         self._publish_agent_changes()
         await self._request("stopMoh", channelId=call.callid)
         bridge_id = f"oc-bridge-{call.callid}"
@@ -788,6 +804,8 @@ class InboundFlow:
 
     async def on_command(self, message: messages.Message) -> None:
         kind = message.get("type")
+        if kind in self.delegated_commands:
+            return
         try:
             payload = await self._command(message)
         except AgentError as exc:
@@ -903,7 +921,10 @@ class InboundFlow:
             state = agent.state(now).value
             if self._published_states.get(agent.name) != state:
                 self._published_states[agent.name] = state
-                self._emit(messages.agent_state(agent.name, state, sorted(agent.campaigns), now))
+                event = messages.agent_state(agent.name, state, sorted(agent.campaigns), now)
+                event["wrapup_until"] = agent.wrapup_until
+                event["pause_reason"] = agent.pause_reason if agent.paused else ""
+                self._emit(event)
 
     def _emit(self, message: messages.Message) -> None:
         if self.bus is None or self._outbox is None:

@@ -258,7 +258,9 @@ def parse_dialed(
             if not target:
                 return Invalid("missing-forward-target", dialed)
             parsed = parse_target(target, codes, directory, rules)
-            if isinstance(parsed, Invalid):
+            if isinstance(parsed, Invalid) or (
+                isinstance(parsed, CallExternal) and parsed.call_class is None
+            ):
                 return Invalid("unknown-forward-target", dialed)
             return FeatureToggle(forward.feature, True, target)
     for code, make in (

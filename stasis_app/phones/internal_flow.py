@@ -122,6 +122,7 @@ class PhoneCall:
     outcome: str = ""
     detail: str = ""
     cancelled: bool = False
+    releasing: bool = False
 
 
 @dataclass(frozen=True)
@@ -257,7 +258,7 @@ class InternalFlow:
         self._cancel(call)
 
     def _cancel(self, call: PhoneCall) -> None:
-        if call.task is not None and not call.cancelled and not call.task.done():
+        if call.task is not None and not call.cancelled and not call.releasing and not call.task.done():
             call.cancelled = True
             call.task.cancel()
 
@@ -418,7 +419,7 @@ class InternalFlow:
                 return
             elif isinstance(decision, GiveUp):
                 self._finish(call, decision.reason)
-                await self._hangup(call.call_id, "noanswer")
+                await self._hangup_caller(call, "no_answer")
                 return
         await self._busy(call, "too-many-forwards")
 
@@ -441,7 +442,7 @@ class InternalFlow:
             await self._busy(call, "busy")
         elif outcome is not None:
             self._finish(call, outcome.value)
-            await self._hangup(call.call_id, "noanswer")
+            await self._hangup_caller(call, "no_answer")
 
     async def _ring_and_connect(
         self, call: PhoneCall, targets: list[tuple[str, str, bool]], ring_seconds: int
@@ -729,12 +730,17 @@ class InternalFlow:
         call.detail = reason
         await self._answer(call)
         await self._say(call, [media])
-        await self._hangup(call.call_id)
+        await self._hangup_caller(call)
 
     async def _busy(self, call: PhoneCall, reason: str) -> None:
         call.outcome = "busy"
         call.detail = call.detail or reason
-        await self._hangup(call.call_id, "busy")
+        await self._hangup_caller(call, "busy")
+
+    async def _hangup_caller(self, call: PhoneCall, reason: str = "normal") -> None:
+        """The flow ends the call itself: the caller's StasisEnd must not cancel the script."""
+        call.gone.add(call.call_id)
+        await self._hangup(call.call_id, reason)
 
     async def _answer(self, call: PhoneCall) -> None:
         try:
@@ -785,6 +791,7 @@ class InternalFlow:
 
     async def _release(self, call: PhoneCall) -> None:
         """Everything the call still holds goes: recording, legs, parties, bridge, presence."""
+        call.releasing = True
         incall = self.services.incall
         if incall is not None and call.bridge_id is not None:
             try:

@@ -394,3 +394,44 @@ def _claimed(centre: Centre, agent: str, campaign: str) -> bool:
         if other != campaign and config.weight > weight and centre.queues.count(other):
             return True
     return False
+
+
+def test_ringall_rings_the_best_tier_in_parallel_then_the_next_tier() -> None:
+    centre = Centre.build(
+        [camp(strategy="ringall", ring_timeout=15, retry=5)],
+        [("Sales", "ann", 0), ("Sales", "bob", 0), ("Sales", "cy", 1)],
+    )
+    centre.login("ann", "bob", "cy")
+    centre.enter("c1", "Sales")
+    offers = plan_offers(
+        centre.queues, centre.agents, centre.campaigns, centre.memory, now=0, parallel_ringall=True
+    )
+    assert sorted(o.agent for o in offers) == ["ann", "bob"]
+    for offer in offers:
+        centre.ringing[offer.agent] = offer
+    centre.now = 2
+    centre.fail("ann", RingOutcome.BUSY)
+    # bob still rings: the tier is not done, nothing new rings.
+    assert plan_offers(centre.queues, centre.agents, centre.campaigns, centre.memory, now=2) == []
+    centre.now = 4
+    centre.fail("bob", RingOutcome.BUSY)
+    # Tier 0 done with 11 s left: tier 1 rings within the same attempt, for what is left.
+    [next_tier] = plan_offers(
+        centre.queues, centre.agents, centre.campaigns, centre.memory, now=4, parallel_ringall=True
+    )
+    assert (next_tier.agent, next_tier.timeout) == ("cy", 11.0)
+
+
+def test_answer_elsewhere_frees_the_other_ringing_members() -> None:
+    centre = Centre.build([camp(strategy="ringall")], [("Sales", "ann", 0), ("Sales", "bob", 0)])
+    centre.login("ann", "bob")
+    centre.enter("c1", "Sales")
+    offers = plan_offers(
+        centre.queues, centre.agents, centre.campaigns, centre.memory, now=0, parallel_ringall=True
+    )
+    by_agent = {o.agent: o for o in offers}
+    centre.queues.leave("c1")
+    centre.agents.connect("ann", "c1")
+    offer_failed(centre.queues, centre.agents, by_agent["bob"], 1, 5)  # its leg is hung up
+    assert centre.agents.get("bob").state(1) is AgentState.FREE
+    assert centre.agents.get("ann").state(1) is AgentState.BUSY
