@@ -54,7 +54,9 @@ sees everything (ChannelCreated, BridgeCreated, global ChannelVarset ...).
   stop, maxDurationSeconds, maxSilenceSeconds (far ends are silent: duration 0), a terminateOn
   digit or hangup; cancel -> RecordingFinished {done} and nothing stored.
 * DTMF: far-end digits -> ChannelDtmfReceived {digit, duration_ms}; digits sent to one half of a
-  Local pair arrive as ChannelDtmfReceived on the other half.
+  Local pair arrive as ChannelDtmfReceived on the other half. Sends to one channel play one after
+  the other. A mixing bridge passes a member's digits on to the other members (as if sent to
+  them) unless it joined with absorbDTMF.
 * Every event carries type, timestamp, application and asterisk_id.
 """
 
@@ -193,6 +195,10 @@ class Channel:
     dial_caller: Channel | None = None
     #: The channel runs (or ran) a dialplan, which adds its own hangup request when it ends.
     runs_pbx: bool = False
+    #: Joined its bridge with absorbDTMF: its digits are not passed on to the other members.
+    absorb_dtmf: bool = False
+    #: The last DTMF send still playing; a new send waits for it (one control queue per channel).
+    dtmf_sending: asyncio.Task[Any] | None = None
 
     @property
     def endpoint_key(self) -> str:
@@ -1004,6 +1010,7 @@ class Engine:
     def receive_dtmf(self, ch: Channel, digit: str, duration_ms: int) -> None:
         """A digit arrives on `ch` from its far end."""
         self._emit_channel("ChannelDtmfReceived", ch, digit=digit, duration_ms=duration_ms)
+        self._pass_dtmf_through_bridge(ch, digit, duration_ms)
         for rec in list(self.live_recordings.values()):
             if (
                 rec.target_kind == "channel"
@@ -1013,6 +1020,25 @@ class Engine:
                 and rec.terminate_on != "none"
             ):
                 self._finish_recording(rec, "done")
+
+    def _pass_dtmf_through_bridge(self, ch: Channel, digit: str, duration_ms: int) -> None:
+        """A mixing bridge writes a member's digit to every other member (main/bridge_channel.c),
+        unless the member joined with absorbDTMF; a holding bridge passes nothing."""
+        bridge = self.bridges.get(ch.bridge_id or "")
+        if bridge is None or bridge.bridge_type == "holding" or ch.absorb_dtmf:
+            return
+        for member_id in list(bridge.channels):
+            member = self.channels.get(member_id)
+            if member is None or member is ch or member.hanging_up:
+                continue
+            self._dtmf_out(member, digit, duration_ms)
+
+    def _dtmf_out(self, ch: Channel, digit: str, duration_ms: int) -> None:
+        """A digit written to `ch`: its far end hears it; a Local half hands it to the other half."""
+        self._heard_add(ch.id, {"kind": "dtmf", "digit": digit})
+        peer = self.channels.get(ch.local_peer) if ch.local_peer else None
+        if peer is not None and not peer.hanging_up:
+            self.receive_dtmf(peer, digit, duration_ms)
 
     # ------------------------------------------------------------------ originate / create / dial
     def _split_endpoint(self, endpoint: str) -> tuple[str, str]:
@@ -1305,7 +1331,14 @@ class Engine:
     def send_dtmf(
         self, ch: Channel, dtmf: str, *, before: int, between: int, duration: int, after: int
     ) -> None:
+        # Asterisk runs each request as a command on the channel's own queue, so a second send
+        # starts only once the first one has played out (res/stasis/control.c); digits of two
+        # quick requests never interleave.
+        previous = ch.dtmf_sending
+
         async def run() -> None:
+            if previous is not None and not previous.done():
+                await asyncio.wait([previous])
             await self.sleep(before / 1000.0)
             for index, digit in enumerate(dtmf):
                 if ch.hanging_up:
@@ -1313,16 +1346,13 @@ class Engine:
                 if digit == ",":
                     await self.sleep(0.5)
                     continue
-                self._heard_add(ch.id, {"kind": "dtmf", "digit": digit})
-                peer = self.channels.get(ch.local_peer) if ch.local_peer else None
-                if peer is not None:
-                    self.receive_dtmf(peer, digit, duration)
+                self._dtmf_out(ch, digit, duration)
                 await self.sleep(duration / 1000.0)
                 if index + 1 < len(dtmf):
                     await self.sleep(between / 1000.0)
             await self.sleep(after / 1000.0)
 
-        self._spawn(run(), ch)
+        ch.dtmf_sending = self._spawn(run(), ch)
 
     def hold(self, ch: Channel, on: bool) -> None:
         # ARI hold indicates hold toward the far end; ChannelHold/Unhold only report holds
@@ -1383,10 +1413,11 @@ class Engine:
             raise AriError(404, "Bridge not found")
         return bridge
 
-    def add_to_bridge(self, bridge: Bridge, ch: Channel) -> None:
+    def add_to_bridge(self, bridge: Bridge, ch: Channel, *, absorb_dtmf: bool = False) -> None:
         """Enter the bridge; a channel already bridged (even in this bridge) leaves first."""
         if ch.bridge_id is not None:
             self._leave_bridge(ch)
+        ch.absorb_dtmf = absorb_dtmf
         bridge.channels.append(ch.id)
         ch.bridge_id = bridge.id
         self._bridge_follow(ch.stasis_app, bridge.id, +1)

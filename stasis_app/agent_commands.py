@@ -642,7 +642,12 @@ class AgentCommands:
             stats.entered += 1
             stats.waiting[callid] = now
         elif kind == messages.CALL_RINGING and isinstance(agent, str):
-            self.desk(agent).offer = CallView(
+            desk = self.desk(agent)
+            if desk.offer is not None:
+                # The previous offer ended unanswered and the call came straight back (retry 0).
+                reason = "rejected" if desk.offer.callid in desk.rejected else "no-answer"
+                await self._missed(desk, desk.offer, reason)
+            desk.offer = CallView(
                 callid,
                 campaign,
                 str(message.get("caller", "")),

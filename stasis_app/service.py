@@ -22,14 +22,17 @@ from datastore.database import database_url_from_env, make_engine
 from datastore.database import session_factory as make_session_factory
 from datastore.record_writer import RecordWriter
 from stasis_app.acd.schedule import HolidayCalendar
+from stasis_app.agent_calls import AgentCalls, install_in_call_features
 from stasis_app.agent_commands import AgentCommands
 from stasis_app.application import StasisApplication
 from stasis_app.ari import AriConnection
 from stasis_app.inbound.flow import InboundFlow
 from stasis_app.inbound.loading import database_loader
+from stasis_app.phones.incall import InCallService
 from stasis_app.phones.internal_flow import InternalFlow
 from stasis_app.phones.services import PhoneServices, PhoneSettings
 from stasis_app.phones.settings_store import PhoneSettingsStore
+from stasis_app.phones.voicemail import Voicemail, VoicemailSettings
 from stasis_app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -72,6 +75,9 @@ class StasisService:
     internal: InternalFlow
     started: bool = field(default=False)
     agent_commands: AgentCommands | None = None
+    incall: InCallService | None = None
+    agent_calls: AgentCalls | None = None
+    voicemail: Voicemail | None = None
 
     @property
     def connection(self) -> AriConnection:
@@ -92,8 +98,14 @@ class StasisService:
         """ARI first (no new calls), then the flow, then flush records and close the bus."""
         if self.agent_commands is not None:
             await self.agent_commands.stop()
+        if self.agent_calls is not None:
+            self.agent_calls.stop()
         await self.application.stop()
         await self.internal.stop()
+        if self.incall is not None:
+            await self.incall.stop()
+        if self.voicemail is not None:
+            await self.voicemail.close()
         await self.flow.stop()
         if self.owned_writer:
             self.writer.stop()
@@ -119,6 +131,7 @@ def build_service(
     clock: Callable[[], float] = time.time,
     holidays: HolidayCalendar | None = None,
     phone_settings: PhoneSettings | None = None,
+    voicemail_settings: VoicemailSettings | None = None,
 ) -> StasisService:
     """Assemble the process; ``bus``, ``session_factory`` and ``writer`` may be shared with others."""
     extra = service_settings or ServiceSettings.from_env()
@@ -144,8 +157,17 @@ def build_service(
     agent_commands = AgentCommands(flow, bus, clock)
     agent_commands.install()
     phones = PhoneServices(phone_settings or PhoneSettings(), PhoneSettingsStore(session_factory))
+    voicemail = Voicemail(
+        application.connection,
+        session_factory,
+        voicemail_settings or VoicemailSettings.from_env(),
+        known_extension=phones.store.known,
+    )
+    voicemail.install()
+    phones.voicemail = voicemail
     internal = InternalFlow(application, phones)
     internal.install()
+    incall, agent_calls = install_in_call_features(application, phones, flow, bus)
     return StasisService(
         application,
         flow,
@@ -156,4 +178,7 @@ def build_service(
         phones,
         internal,
         agent_commands=agent_commands,
+        incall=incall,
+        agent_calls=agent_calls,
+        voicemail=voicemail,
     )

@@ -49,8 +49,9 @@ async def add_channel(engine: Engine, params: Params) -> Reply:
         if any(r.target_kind == "channel" and r.target_id == cid for r in engine.live_recordings.values()):
             raise AriError(409, f"Channel {cid} currently recording")
         channels.append(ch)
+    absorb = params.get("absorbDTMF") is True
     for ch in channels:
-        engine.add_to_bridge(bridge, ch)
+        engine.add_to_bridge(bridge, ch, absorb_dtmf=absorb)
     return NO_CONTENT
 
 

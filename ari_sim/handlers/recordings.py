@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from ari_sim.engine import Engine
+import struct
+
+from aiohttp import web
+
+from ari_sim.engine import Engine, StoredRecording
 from ari_sim.types import Params, Reply
+
+#: Sample rate and bytes per sample of the audio the simulator hands out for stored recordings.
+_RATES = {"wav": (8000, 2), "wav16": (16000, 2), "sln": (8000, 2), "sln16": (16000, 2)}
+#: One second of silence in the 8 kHz companded formats.
+_SILENT_BYTE = {"ulaw": b"\xff", "alaw": b"\xd5"}
+#: Longest audio produced, so a recording "made" over a long simulated time stays small.
+_MAX_SECONDS = 600
 
 
 async def list_stored(engine: Engine, params: Params) -> Reply:
@@ -12,6 +23,33 @@ async def list_stored(engine: Engine, params: Params) -> Reply:
 
 async def get_stored(engine: Engine, params: Params) -> Reply:
     return 200, engine.get_stored(str(params["recordingName"])).to_json()
+
+
+def silent_audio(recording: StoredRecording) -> tuple[bytes, str]:
+    """The recording's file as Asterisk would serve it, filled with silence (far ends are silent).
+
+    WAV formats get a complete RIFF file (16-bit mono PCM) as long as the recording; raw formats
+    just the samples. Formats whose encoding the simulator does not produce come out empty.
+    """
+    seconds = min(max(0.0, recording.duration), _MAX_SECONDS)
+    fmt = recording.format
+    if fmt in _SILENT_BYTE:
+        return _SILENT_BYTE[fmt] * int(8000 * seconds), "audio/basic"
+    if fmt not in _RATES:
+        return b"", "application/octet-stream"
+    rate, width = _RATES[fmt]
+    samples = bytes(int(rate * seconds) * width)
+    if fmt.startswith("sln"):
+        return samples, "audio/L16"
+    header = b"RIFF" + struct.pack("<I", 36 + len(samples)) + b"WAVE"
+    header += b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * width, width, width * 8)
+    header += b"data" + struct.pack("<I", len(samples))
+    return header + samples, "audio/wav"
+
+
+async def get_stored_file(engine: Engine, params: Params) -> Reply:
+    audio, content_type = silent_audio(engine.get_stored(str(params["recordingName"])))
+    return 200, web.Response(status=200, body=audio, content_type=content_type)
 
 
 async def delete_stored(engine: Engine, params: Params) -> Reply:
@@ -40,6 +78,7 @@ def _operation(name: str) -> object:
 HANDLERS = {
     "recordings.listStored": list_stored,
     "recordings.getStored": get_stored,
+    "recordings.getStoredFile": get_stored_file,
     "recordings.deleteStored": delete_stored,
     "recordings.copyStored": copy_stored,
     "recordings.getLive": get_live,

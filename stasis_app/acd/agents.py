@@ -27,7 +27,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from stasis_app.acd.campaigns import CampaignConfig, MemberConfig
-from stasis_app.acd.parameters import DeviceState, MemberState, in_wrapup, status_available, wrapup_seconds
+from stasis_app.acd.parameters import (
+    DeviceState,
+    EmptyCondition,
+    MemberState,
+    campaign_is_empty,
+    in_wrapup,
+    status_available,
+    wrapup_seconds,
+)
 from stasis_app.acd.strategies import MemberFacts, MemberIndex, Strategy, parse_strategy
 
 #: The break motives the product ships with; campaigns may add their own.
@@ -116,6 +124,16 @@ class Agent:
     def available(self, now: float) -> bool:
         return self.state(now) is AgentState.FREE
 
+    def wrapup_left(self, now: float) -> float:
+        """Seconds of wrap-up left (the countdown agents see); 0 when not wrapping up."""
+        return max(0.0, self.wrapup_until - now) if self.activity is Activity.IDLE else 0.0
+
+    def break_reason(self, campaign: str | None = None) -> str:
+        """The motive of the break in ``campaign`` (None: the break for every campaign)."""
+        if self.paused:
+            return self.pause_reason
+        return self.paused_in.get(campaign, "") if campaign is not None else ""
+
     def paused_for(self, campaign: str) -> bool:
         return self.paused or campaign in self.paused_in
 
@@ -173,6 +191,7 @@ class AgentRegistry:
         #: (campaign, agent) -> order added, kept while the member stays.
         self._added: dict[tuple[str, str], int] = {}
         self._neighbours: dict[str, set[str]] = {}
+        self._removed: dict[str, list[int]] = {}
         #: The latest time seen; state changes without a time of their own are judged at it.
         self._now = 0.0
 
@@ -237,6 +256,7 @@ class AgentRegistry:
         for campaign in sorted(names):
             before = self.members.get(campaign, {})
             after = fresh.get(campaign, {})
+            self._record_removals(campaign, before, after)
             added.extend(after[agent] for agent in sorted(after) if agent not in before)
             gone = [before[agent] for agent in sorted(before) if agent not in after]
             removed.extend(gone)
@@ -251,6 +271,7 @@ class AgentRegistry:
                 if index is not None:
                     index.remove(member.agent)
             for member in after.values():
+                self._added.setdefault((campaign, member.agent), next(self._order))
                 self.agents.setdefault(member.agent, Agent(member.agent))
                 self._memberships.setdefault(member.agent, set()).add(campaign)
                 if index is not None:
@@ -267,6 +288,23 @@ class AgentRegistry:
                 agent.paused_in.pop(member.campaign, None)
                 self._changed.add(agent.name)
         return MemberChanges(tuple(added), tuple(removed))
+
+    def _record_removals(
+        self, campaign: str, before: Mapping[str, MemberConfig], after: Mapping[str, MemberConfig]
+    ) -> None:
+        """Positions (in order added) of the members leaving, one removal after another."""
+        gone = [name for name in before if name not in after]
+        if not gone:
+            return
+        order = sorted(before, key=lambda name: self._added.get((campaign, name), 0))
+        log = self._removed.setdefault(campaign, [])
+        for name in gone:
+            log.append(order.index(name))
+            order.remove(name)
+
+    def removed_positions(self, campaign: str) -> list[int]:
+        """Every member removal of ``campaign`` so far, as the position the member had."""
+        return self._removed.setdefault(campaign, [])
 
     def member_of(self, name: str) -> list[str]:
         return sorted(self._memberships.get(name, ()))
@@ -316,6 +354,28 @@ class AgentRegistry:
             ringinuse=ringinuse,
             lastcall=0.0 if agent.wrapup_finished else agent.last_call_end,
             wrapuptime=member.wrapuptime if member else 0,
+        )
+
+    def campaign_empty(self, campaign: str, conditions: EmptyCondition, now: float) -> bool:
+        """``get_member_status`` for ``joinempty`` / ``leavewhenempty`` (no conditions: never empty).
+
+        A member free to ring counts as present under every condition set, so with one free
+        member the answer costs nothing; otherwise the campaign's members are looked at until one
+        counts.
+        """
+        if not conditions:
+            return False
+        self.advance(now)
+        if self.index(campaign).free_count:
+            return False
+        config = self._configs.get(campaign)
+        states = (
+            self.member_state(agent, campaign)
+            for name in self.members.get(campaign, {})
+            if (agent := self.agents.get(name)) is not None
+        )
+        return campaign_is_empty(
+            states, conditions, campaign_wrapuptime=config.wrapuptime if config else 0, now=now
         )
 
     def wrapup_end(self, agent: Agent, campaign: str) -> float:

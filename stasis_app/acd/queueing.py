@@ -32,8 +32,10 @@ from dataclasses import dataclass, field
 from stasis_app.acd.agents import AgentRegistry
 from stasis_app.acd.campaigns import CampaignConfig
 from stasis_app.acd.parameters import (
+    PauseScope,
     RingOutcome,
     attempt_ring_seconds,
+    autopause_after_ring,
     available_for_turns,
     heavier_campaign_claims,
     insertion_index,
@@ -113,6 +115,8 @@ class StrategyMemory:
 
 
 DEFAULT_STRATEGY = "rrmemory"
+#: The pause reason Asterisk gives an auto-paused member.
+AUTO_PAUSE_REASON = "Auto-Pause"
 
 
 def strategy_named(name: str) -> Strategy:
@@ -391,7 +395,11 @@ class _Router:
         strategy = config.distribution
         index = self.agents.index(campaign)
         if waiting.attempt_started is None:
-            store = waiting.linpos if strategy is Strategy.LINEAR else self.memory.cursor(campaign)
+            if strategy is Strategy.LINEAR:
+                store = waiting.linpos
+            else:
+                store = self.memory.cursor(campaign)
+                store.follow_removals(self.agents.removed_positions(campaign))
             waiting.attempt_started = self.now
             waiting.attempt_ranked_at = self.now
             waiting.attempt_cursor = store.position
@@ -579,3 +587,27 @@ def offer_failed(
             return
     _store_cursor(waiting)
     queues.wait_until(waiting, now + max(0.0, retry))
+
+
+def autopause_member(
+    agents: AgentRegistry, config: CampaignConfig, agent: str, outcome: RingOutcome, now: float
+) -> PauseScope:
+    """``rna``'s auto-pause: pause a member who let ``config``'s call ring out (or was busy or
+    congested, when the campaign says so), in that campaign or in all of them."""
+    holder = agents.agents.get(agent)
+    if holder is None or not holder.logged_in:
+        return PauseScope.NONE
+    scope = autopause_after_ring(
+        mode=config.autopause,
+        outcome=outcome,
+        autopausebusy=config.autopausebusy,
+        autopauseunavail=config.autopauseunavail,
+        autopausedelay=config.autopausedelay,
+        lastcall=holder.last_call_end,
+        now=now,
+    )
+    if scope is PauseScope.CAMPAIGN:
+        agents.pause(agent, True, AUTO_PAUSE_REASON, campaigns=[config.name])
+    elif scope is PauseScope.ALL_CAMPAIGNS:
+        agents.pause(agent, True, AUTO_PAUSE_REASON)
+    return scope

@@ -133,6 +133,17 @@ class RoundRobinCursor:
     """A remembered round-robin position (a campaign's ``rrpos`` or a caller's ``linpos``)."""
 
     position: int = 0
+    #: How many member removals of the campaign's index this position has been adjusted for.
+    removals_seen: int = 0
+
+    def follow_removals(self, removed_positions: list[int]) -> None:
+        """``queue_member_follower_removal``: a member removed before ``rrpos`` moves it back one,
+        so that the member who would have been next is not skipped."""
+        self.removals_seen = min(self.removals_seen, len(removed_positions))
+        for position in removed_positions[self.removals_seen :]:
+            if position < self.position:
+                self.position -= 1
+        self.removals_seen = len(removed_positions)
 
 
 class RandomSource:
@@ -421,6 +432,7 @@ class MemberIndex:
         if entry is None:
             return None
         self._order.remove(name)
+        self._history.pop(name, None)
         self._rebuild()
         return entry.position
 

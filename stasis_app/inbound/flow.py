@@ -111,6 +111,8 @@ class InboundCall:
     connected_at: float = 0.0
     bridge_id: str | None = None
     recorded: bool = False
+    #: Channels an in-call feature (transfer, park, conference) owns now: their hang-ups are its.
+    handed_over: set[str] = field(default_factory=set)
 
     @property
     def caller_id(self) -> str:
@@ -156,6 +158,8 @@ class InboundFlow:
         self._subscription: Any = None
         #: Command types another subscriber of the bus answers (see stasis_app.agent_commands).
         self.delegated_commands: set[str] = set()
+        #: Told about each call once its agent is bridged (the in-call features attach there).
+        self.on_bridged: Callable[[InboundCall], None] | None = None
 
     # Wiring ---------------------------------------------------------------------------------------
 
@@ -594,6 +598,8 @@ class InboundFlow:
         await self.connection.rest.bridges.addChannel(
             bridgeId=bridge_id, channel=f"{call.callid},{leg.leg_id}"
         )
+        if self.on_bridged is not None:
+            self.on_bridged(call)
 
     async def _on_dial(self, event: dict[str, Any], _conn: AriConnection) -> None:
         peer = event.get("peer") or {}
@@ -615,6 +621,9 @@ class InboundFlow:
 
     async def _channel_gone(self, channel_id: str, cause: int) -> None:
         """A caller or agent leg left Stasis or was destroyed (each is acted on once)."""
+        owner = self.calls.get(channel_id) or self.legs.get(channel_id)
+        if owner is not None and channel_id in owner.handed_over:
+            return
         call = self.calls.get(channel_id)
         if call is not None:
             async with call.lock:
@@ -706,6 +715,25 @@ class InboundFlow:
         self._end(call)
         await self._hangup_channel(leg.leg_id if by_caller else call.callid)
         await self._destroy_bridge(call)
+        self.dispatch()
+
+    def end_handed_over(self, callid: str, row: QueueLogRow, *, ended_by: str) -> None:
+        """An in-call feature owns the call's channels: log how the agent's part ended (``row``: a
+        transfer or the completion), free the agent and write the CDR, touching no channel."""
+        call = self.calls.get(callid)
+        if call is None or call.phase is not Phase.CONNECTED or call.connected is None:
+            return
+        campaign = call.campaign
+        agent = call.connected.offer.agent
+        self._log_row(row)
+        self.agents.end_call(agent, callid, self.clock(), campaign.wrapuptime if campaign else 0)
+        self._emit(
+            messages.call_ended(
+                callid, campaign.name if campaign else "", call.caller_number, agent, ended_by=ended_by
+            )
+        )
+        call.bridge_id = None
+        self._end(call)
         self.dispatch()
 
     def _end(self, call: InboundCall) -> None:

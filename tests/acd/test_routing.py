@@ -9,8 +9,24 @@ from hypothesis import strategies as st
 
 from stasis_app.acd.agents import Activity, AgentRegistry, AgentState, SeedStatus
 from stasis_app.acd.campaigns import CampaignConfig, MemberConfig
-from stasis_app.acd.parameters import RingOutcome
-from stasis_app.acd.queueing import CampaignQueues, Offer, StrategyMemory, offer_failed, plan_offers
+from stasis_app.acd.parameters import (
+    LEGACY_EMPTY,
+    STRICT,
+    AutoPause,
+    EmptyCondition,
+    JoinResult,
+    PauseScope,
+    RingOutcome,
+    decide_join,
+)
+from stasis_app.acd.queueing import (
+    CampaignQueues,
+    Offer,
+    StrategyMemory,
+    autopause_member,
+    offer_failed,
+    plan_offers,
+)
 
 
 @dataclass
@@ -177,7 +193,9 @@ def test_finish_wrapup_early() -> None:
     centre.enter("c2", "Sales")
     centre.now = 12
     assert centre.route() == []
+    assert centre.agents.get("ann").wrapup_left(12) == 28
     assert centre.agents.finish_wrapup("ann", 12) == 28  # FINISHWRAPUP carries the time left
+    assert centre.agents.get("ann").wrapup_left(12) == 0
     assert centre.route() == [("c2", "ann")]
 
 
@@ -241,6 +259,8 @@ def test_per_campaign_breaks_and_seed_states() -> None:
     centre.login("ann")
     centre.agents.pause("ann", True, "TRAINING", campaigns=["Sales"])
     assert centre.agents.get("ann").seed_status(0) is SeedStatus.FREE_ON_BREAK
+    assert centre.agents.get("ann").break_reason("Sales") == "TRAINING"
+    assert centre.agents.get("ann").break_reason("Support") == ""
     centre.enter("s1", "Sales")
     centre.enter("t1", "Support")
     assert centre.route() == [("t1", "ann")]
@@ -435,3 +455,85 @@ def test_answer_elsewhere_frees_the_other_ringing_members() -> None:
     offer_failed(centre.queues, centre.agents, by_agent["bob"], 1, 5)  # its leg is hung up
     assert centre.agents.get("bob").state(1) is AgentState.FREE
     assert centre.agents.get("ann").state(1) is AgentState.BUSY
+
+
+def test_joinempty_maxlen_and_leavewhenempty_on_live_agents() -> None:
+    centre = Centre.build(
+        [
+            camp(
+                joinempty=STRICT, leavewhenempty=LEGACY_EMPTY | EmptyCondition.WRAPUP, maxlen=1, wrapuptime=10
+            )
+        ],
+        [("Sales", "ann", 0), ("Sales", "bob", 0)],
+    )
+    config = centre.campaigns["Sales"]
+    centre.agents.bind_campaigns(centre.campaigns)
+
+    def join() -> JoinResult:
+        empty = centre.agents.campaign_empty("Sales", config.joinempty, centre.now)
+        return decide_join(
+            waiting=centre.queues.count("Sales"),
+            maxlen=config.maxlen,
+            joinempty=config.joinempty,
+            empty=empty,
+        )
+
+    # Nobody logged in: strict counts unavailable members as absent -> JOINEMPTY.
+    assert join() is JoinResult.JOINEMPTY
+    centre.login("ann")
+    centre.agents.pause("ann", True, "LUNCH")
+    assert join() is JoinResult.JOINEMPTY  # paused is absent too
+    centre.login("bob")
+    assert join() is JoinResult.JOINED
+    centre.agents.pause("bob", True, "BATHROOM")
+    centre.agents.pause("ann", False, "")
+    centre.enter("c1", "Sales")
+    assert join() is JoinResult.FULL  # maxlen 1
+    # leavewhenempty: ann takes the call and wraps up; with "wrapup" in the set, the campaign is
+    # empty during the wrap-up (bob is paused), and no longer once it is over.
+    centre.route()
+    centre.now = 20
+    centre.take("ann")
+    assert centre.agents.campaign_empty("Sales", config.leavewhenempty, 25)
+    assert not centre.agents.campaign_empty("Sales", config.leavewhenempty, 30)
+    assert not centre.agents.campaign_empty("Sales", EmptyCondition.NONE, 25)
+
+
+def test_queue_timeout_shortens_the_ring() -> None:
+    centre = Centre.build([camp(ring_timeout=15, queue_timeout=20)], [("Sales", "ann", 0)])
+    centre.login("ann")
+    centre.now = 100
+    centre.enter("c1", "Sales")
+    centre.now = 112
+    [offer] = plan_offers(centre.queues, centre.agents, centre.campaigns, centre.memory, now=112)
+    assert offer.timeout == 8  # expires at 120: the attempt rings only what is left
+
+
+def test_autopause_after_no_answer() -> None:
+    centre = Centre.build(
+        [camp("Sales", autopause=AutoPause.ON), camp("Support", autopause=AutoPause.ALL)],
+        [("Sales", "ann", 0), ("Support", "ann", 0), ("Sales", "bob", 0), ("Support", "bob", 0)],
+    )
+    centre.login("ann", "bob")
+    scope = autopause_member(centre.agents, centre.campaigns["Sales"], "ann", RingOutcome.NOANSWER, 10)
+    assert scope is PauseScope.CAMPAIGN
+    assert centre.agents.get("ann").paused_in == {"Sales": "Auto-Pause"}
+    centre.enter("s1", "Sales")
+    centre.enter("t1", "Support")
+    assert sorted(centre.route()) == [("s1", "bob"), ("t1", "ann")]
+    scope = autopause_member(centre.agents, centre.campaigns["Support"], "bob", RingOutcome.BUSY, 10)
+    assert scope is PauseScope.NONE  # busy needs autopausebusy
+    scope = autopause_member(centre.agents, centre.campaigns["Support"], "bob", RingOutcome.NOANSWER, 10)
+    assert scope is PauseScope.ALL_CAMPAIGNS and centre.agents.get("bob").paused
+
+
+def test_removing_a_member_before_rrpos_moves_rrpos_back() -> None:
+    """rrpos 2 points at cy; bob (position 1) leaves the campaign: cy is now position 1 and
+    app_queue moves rrpos back to 1, so cy is still next (not dan)."""
+    rows = [("Sales", name, 0) for name in ("ann", "bob", "cy", "dan")]
+    centre = Centre.build([camp(strategy="rrmemory")], rows)
+    centre.login("ann", "bob", "cy", "dan")
+    centre.memory.cursor("Sales").position = 2
+    centre.agents.set_members([MemberConfig(c, a, f"PJSIP/{a}", p) for c, a, p in rows if a != "bob"])
+    centre.enter("c1", "Sales")
+    assert centre.route() == [("c1", "cy")]
