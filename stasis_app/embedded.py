@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from admin_api.app import create_app
 from admin_api.config import ApiConfig
+from admin_api.realtime import attach_realtime
 from admin_api.server import ApiServer
 from ari_sim.dialplan import project_dialplan_path
 from ari_sim.engine import Engine as SimEngine
@@ -200,6 +201,8 @@ class EmbeddedSystem:
             }
         )
         app = create_app(config, bus=self.sync_bus, sessions=self.sessions)
+        # Agents and supervisors get their live events here too (long-polling under waitress).
+        attach_realtime(app, bus=self.sync_bus)
         self.api = ApiServer(app, config.host, config.port)
         self.api.start()
 
