@@ -78,9 +78,13 @@ class AsteriskHarness(CallHarness):
         app: str = HARNESS_APP,
         phone_context: str = PHONE_CONTEXT,
         on_close: Callable[[], Awaitable[None]] | None = None,
+        time_scale: float = 1.0,
     ) -> None:
         super().__init__(ari)
         self.app = app
+        #: Real seconds per second of the server's clock: a simulator runs its ring timeouts
+        #: faster than real time, so a phone's "answer after N s" must shrink with them.
+        self.time_scale = time_scale
         self.phone_context = phone_context
         self.on_close = on_close
         self._phones: dict[str, Behaviour] = {}
@@ -320,7 +324,7 @@ class AsteriskHarness(CallHarness):
         self.ringing_queue(ext).put_nowait(far_end)
         if behaviour.mode == "answer":
             if behaviour.answer_after > 0:
-                await asyncio.sleep(behaviour.answer_after)
+                await asyncio.sleep(behaviour.answer_after * self.time_scale)
             await self.ari.post(path + "/answer")
 
     async def _channel_id_by_name(self, name: str, attempts: int = 20) -> str | None:

@@ -36,7 +36,8 @@ class Behaviour:
     """How a phone treats a call that reaches it."""
 
     mode: PhoneMode = "answer"
-    #: Seconds of ringing before a phone in "answer" mode picks up.
+    #: Seconds of ringing before a phone in "answer" mode picks up (on the server's clock, which a
+    #: simulator runs faster than real time).
     answer_after: float = 0.0
 
     def as_json(self) -> dict[str, Any]:

@@ -36,7 +36,9 @@ async def open_harness(name: str, environ: Mapping[str, str] | None = None) -> C
     if name == ARI_ON_SIM:
         server = SimServer()
         await server.start()
-        harness = AsteriskHarness(server.client(), on_close=server.stop)
+        harness = AsteriskHarness(
+            server.client(), on_close=server.stop, time_scale=server.settings.time_scale
+        )
         harness.name = ARI_ON_SIM
     elif name == ASTERISK:
         client = AriClient(

@@ -144,9 +144,11 @@ class CallControl:
         self.legs.pop(channel_id, None)
         self.answered.discard(channel_id)
         owner = self.owners.pop(channel_id, None)
-        self.digit_owners.pop(channel_id, None)
-        if owner is not None:
-            owner(Gone(channel_id, cause_value))
+        watcher = self.digit_owners.pop(channel_id, None)
+        # A watcher (digits only) hears of the hang-up too, so it stops watching a call its flow ends.
+        notify = owner or watcher
+        if notify is not None:
+            notify(Gone(channel_id, cause_value))
 
     async def _on_playback_finished(self, event: dict[str, Any], _conn: AriConnection) -> None:
         playback_id = str((event.get("playback") or {}).get("id"))

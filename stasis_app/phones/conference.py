@@ -91,8 +91,9 @@ class ConferenceService:
                 await self._left(channel_id)
                 return
             if len(room.members) == 1:
+                # To the member, not the room: someone joining while it plays must not hear it.
                 await self.control.request(
-                    "bridges", "play", bridgeId=room.bridge_id, media=self.incall.settings.room_alone_prompt
+                    "channels", "play", channelId=channel_id, media=self.incall.settings.room_alone_prompt
                 )
 
     def _notify(self) -> Callable[[Signal], None]:

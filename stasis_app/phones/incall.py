@@ -117,7 +117,9 @@ class CallLedger(Protocol):
     """Where a campaign call's outcome is written (queue_log / ACD); at most one of these is called."""
 
     def transferred(self, event: str, extension: str, context: str) -> None:
-        """The call left the agent: TRANSFER, BLINDTRANSFER or ATTENDEDTRANSFER."""
+        """The call left the agent: TRANSFER, BLINDTRANSFER or ATTENDEDTRANSFER (the latter, as
+        Asterisk logs a transfer that joins the target to the caller's bridge, with ``BRIDGE`` and
+        the bridge id in place of extension and context)."""
 
     def completed(self, *, by_customer: bool) -> None:
         """The call ended with a hang-up while still the agent's."""
@@ -330,6 +332,8 @@ class Conversation:
                 await self.run_feature(result.feature, party, None)
         elif isinstance(signal, Gone):
             if not self.owned:
+                # The flow that bridged the call ends it; there is nothing left to watch.
+                self.stop_watching()
                 return
             await self.finish(signal.channel_id)
         elif isinstance(signal, Wake) and isinstance(signal.payload, Command):
@@ -408,6 +412,13 @@ class Conversation:
         await self.control.destroy_bridge(self.bridge_id)
         self.bridge_id = None
         log.info("conversation %s over (%s left)", self.id, gone.label if gone is not None else "nobody")
+
+    def stop_watching(self) -> None:
+        """A call the features only listened to ended without them: drop its digit watchers."""
+        self.over = True
+        for party in self.parties:
+            if self.control.digit_owners.get(party.channel_id) == self.notify:
+                del self.control.digit_owners[party.channel_id]
 
     def hand_on(self) -> None:
         """Everyone was handed on (to a room, the parking lot...): stop without hanging up."""

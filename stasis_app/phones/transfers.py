@@ -453,7 +453,7 @@ async def attended_transfer(conv: Conversation, actor: Party, command: Command |
                 await conv.finish(None)
                 raise ConversationOver
             machine.fire("transferrer-left")
-            conv.record_transfer("ATTENDEDTRANSFER", target.label, target.context)
+            conv.record_transfer("ATTENDEDTRANSFER", "BRIDGE", conv.bridge_id or "")
             conv.parties = [other]
             await ring_through(conv, machine, other=other, target=target, leg=leg, actor=actor)
             return
@@ -495,7 +495,7 @@ async def attended_transfer(conv: Conversation, actor: Party, command: Command |
             continue
         if completing or (isinstance(signal, Gone) and signal.channel_id == actor.channel_id):
             machine.fire("complete" if completing else "transferrer-left")
-            conv.record_transfer("ATTENDEDTRANSFER", target.label, target.context)
+            conv.record_transfer("ATTENDEDTRANSFER", "BRIDGE", conv.bridge_id or "")
             control.release(actor.channel_id)
             await control.hangup(actor.channel_id)
             if conv.bridge_id is not None:

@@ -526,6 +526,11 @@ class Voicemail:
                     return await asyncio.wait_for(asyncio.shield(waiter), RECORDING_GRACE)
                 except TimeoutError:
                     pass
+            if wake is Wake.TIMEOUT:
+                try:
+                    await self.connection.rest.recordings.stop(recordingName=name)
+                except AriRequestError as exc:
+                    log.info("recording %s could not be stopped: %s", name, exc)
             # No word: keep what Asterisk stored, if anything.
             return RecordingResult(await self._stored(name), 0)
         finally:
