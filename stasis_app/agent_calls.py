@@ -4,8 +4,9 @@ Campaign calls get the same in-call features as phone calls: the agent's leg may
 the customer's leg never does. What happens to a campaign call is written to queue_log the way
 Asterisk writes it: ``BLINDTRANSFER`` / ``TRANSFER`` (extension|context|holdtime|calltime|
 origposition; parking and rooms are ``TRANSFER`` to the slot or the room), ``ATTENDEDTRANSFER``
-(BRIDGE|bridge id|holdtime|calltime|origposition: the target joins the customer's bridge), ``COMPLETECALLER`` / ``COMPLETEAGENT`` when the call ends while a feature owns it,
-and ``HOLD`` / ``UNHOLD`` (channel|calleridname|calleridnum|connectedlinename|connectedlinenum)
+(BRIDGE|bridge id|holdtime|calltime|origposition: the target joins the customer's bridge),
+``COMPLETECALLER`` / ``COMPLETEAGENT`` when the call ends while a feature owns it, and
+``HOLD`` / ``UNHOLD`` (channel|calleridname|calleridnum|connectedlinename|connectedlinenum)
 whenever an agent puts the customer on hold or takes it off.
 
 Bus commands (answers always carry ``ok``):

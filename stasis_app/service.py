@@ -95,15 +95,17 @@ class StasisService:
         self.started = True
 
     async def stop(self) -> None:
-        """ARI first (no new calls), then the flow, then flush records and close the bus."""
+        """Phone flows and features first, while ARI is still up (their scripts release what they
+        hold with ARI requests as they are cancelled), then ARI (no new calls), then the inbound
+        flow, then flush records and close the bus."""
         if self.agent_commands is not None:
             await self.agent_commands.stop()
         if self.agent_calls is not None:
             self.agent_calls.stop()
-        await self.application.stop()
         await self.internal.stop()
         if self.incall is not None:
             await self.incall.stop()
+        await self.application.stop()
         if self.voicemail is not None:
             await self.voicemail.close()
         await self.flow.stop()

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import math
 import time
 import uuid
 from collections.abc import Callable, Coroutine
@@ -38,6 +39,7 @@ from bus.base import Bus
 from stasis_app.acd import records
 from stasis_app.acd.agents import AgentError, AgentRegistry
 from stasis_app.acd.campaigns import CampaignConfig, DidDirectory, MemberConfig
+from stasis_app.acd.parameters import RingOutcome
 from stasis_app.acd.queueing import (
     CampaignQueues,
     Offer,
@@ -58,6 +60,9 @@ NOT_IN_SERVICE_MEDIA = "sound:ss-noservice"
 RETURN_CONTEXT = "stasis-return"
 #: Q.850 cause 19: the originate ``timeout`` expired (Asterisk reports it only in ChannelDestroyed).
 CAUSE_NO_ANSWER = 19
+#: Q.850 causes of a busy phone (17) and of congestion (34 no circuit, 38 network out of order).
+CAUSE_BUSY = 17
+CAUSES_CONGESTION = frozenset({34, 38})
 #: Stasis argument of the agent legs this flow originates.
 AGENT_KIND = "agent"
 INBOUND_KIND = "inbound"
@@ -437,7 +442,11 @@ class InboundFlow:
             if call is None or campaign is None:
                 offer_failed(self.queues, self.agents, offer, now, 0)
                 continue
-            leg = AgentLeg(offer, f"oc-agent-{uuid.uuid4().hex}", now, campaign.ring_timeout)
+            # The core says how long this ring may last (what is left of the caller's attempt).
+            ring_timeout = (
+                campaign.ring_timeout if offer.timeout is None else max(1, math.ceil(offer.timeout))
+            )
+            leg = AgentLeg(offer, f"oc-agent-{uuid.uuid4().hex}", now, ring_timeout)
             call.offer = leg
             self.legs[leg.leg_id] = call
             self._emit(
@@ -524,7 +533,7 @@ class InboundFlow:
                 )
             )
         retry = 0 if leg.cancelled == "logoff" or campaign is None else campaign.retry
-        offer_failed(self.queues, self.agents, leg.offer, now, retry)
+        offer_failed(self.queues, self.agents, leg.offer, now, retry, outcome=_ring_outcome(leg, cause))
         if call.offer is leg:
             call.offer = None
         self.dispatch()
@@ -702,7 +711,7 @@ class InboundFlow:
                 original_position=call.original_position,
             )
         )
-        self.agents.end_call(leg.offer.agent, call.callid, now, campaign.wrapuptime)
+        self.agents.end_call(leg.offer.agent, call.callid, now, campaign.wrapuptime, campaign.name)
         self._emit(
             messages.call_ended(
                 call.callid,
@@ -976,6 +985,20 @@ class InboundFlow:
             self.records.queue_log(**row.as_kwargs())
         except Exception:
             log.exception("queue_log %s for %s could not be queued", row.event, row.callid)
+
+
+def _ring_outcome(leg: AgentLeg, cause: int) -> RingOutcome | None:
+    """How an unanswered ring ended, in app_queue's terms (None: cancelled here, or not known)."""
+    if leg.cancelled is not None:
+        return None
+    if cause == CAUSE_NO_ANSWER:
+        return RingOutcome.NOANSWER
+    status = leg.dial_status.upper()
+    if status == "BUSY" or cause == CAUSE_BUSY:
+        return RingOutcome.BUSY
+    if status == "CONGESTION" or cause in CAUSES_CONGESTION:
+        return RingOutcome.CONGESTION
+    return None
 
 
 def _gone(exc: AriError) -> bool:

@@ -113,3 +113,14 @@ class ConferenceService:
         if room is not None and ended:
             log.info("conference room %s ended with its last member", room.name)
             await self.control.destroy_bridge(room.bridge_id)
+
+    async def close(self) -> None:
+        """The service stops: every room ends with its members (nothing would control them)."""
+        async with self.lock:
+            rooms = list(self.registry.rooms.values())
+            self.registry = RoomRegistry()
+            for room in rooms:
+                for channel_id in room.members:
+                    self.control.release(channel_id)
+                    await self.control.hangup(channel_id)
+                await self.control.destroy_bridge(room.bridge_id)

@@ -8,13 +8,14 @@ ones are no code releases them. The buffer also gives up a partial code after th
 timeout (``FeatureCodes.interdigit_timeout``).
 
 What happens to digits that are not features: ARI only *reports* DTMF (ChannelDtmfReceived); it
-neither holds nor swallows it. Asterisk's mixing bridge already passes a party's DTMF on to the
-other members, so on Asterisk nothing is lost and nothing needs doing (``relay_digits`` off, the
-default). Where the media layer does not pass DTMF through a bridge (the simulator, or a bridge
-type that drops it), ``relay_digits`` on re-sends the released digits to the bridge peer with
-``POST /channels/{peer}/dtmf`` as soon as the buffer proves they are not a feature, so an IVR or a
-customer on the other side still gets every digit, in order, only delayed while a code was
-possible. Feature digits themselves are never re-sent.
+neither holds nor swallows it. A mixing bridge passes a member's DTMF on to the other members unless
+the member joined with ``absorbDTMF`` (Asterisk's main/bridge_channel.c; the simulator does the
+same), so nothing is lost and nothing needs doing (``relay_digits`` off, the default); the other
+party hears the feature digits too, as with Asterisk's own features. Where digits do not pass
+(channels added with ``absorbDTMF``), ``relay_digits`` on re-sends the released digits to the
+bridge peer with ``POST /channels/{peer}/dtmf`` as soon as the buffer proves they are not a feature,
+so an IVR or a customer on the other side still gets every digit, in order, only delayed while a
+code was possible. Feature digits themselves are never re-sent.
 
 Ownership: while the call is just bridged, the flow that bridged it (internal or inbound) owns both
 channels and this module only listens to digits. The moment a code fires, the conversation takes
@@ -219,6 +220,10 @@ class Conversation:
         self.over = False
         #: The running transfer's state machine (``transfers.TransferMachine``), for status and tests.
         self.machine: Any = None
+        #: Legs and bridges a running step made besides the call's own (a consultation), which
+        #: ``finish`` removes too when the conversation ends in the middle of that step.
+        self.side_legs: set[str] = set()
+        self.side_bridges: set[str] = set()
 
     # Wiring ---------------------------------------------------------------------------------
 
@@ -260,9 +265,12 @@ class Conversation:
     # Inbox ----------------------------------------------------------------------------------
 
     async def next(self, within: float | None = None) -> Signal | None:
-        """The next signal, or None after ``within`` seconds."""
-        if self.pending:
-            return self.pending.pop(0)
+        """The next new signal, or None after ``within`` seconds.
+
+        Signals a step put back with :meth:`later` are not given out again here (a step that
+        skips a signal and asks again would otherwise get the same one back at once, forever,
+        without ever yielding to the event loop); the main loop takes them once the step is over.
+        """
         try:
             if within is None:
                 return await self.inbox.get()
@@ -279,7 +287,7 @@ class Conversation:
     async def run(self) -> None:
         try:
             while not self.over:
-                signal = await self.next(self._buffer_wait())
+                signal = self.pending.pop(0) if self.pending else await self.next(self._buffer_wait())
                 if signal is None:
                     await self._expire_buffers()
                     continue
@@ -409,7 +417,14 @@ class Conversation:
             self.control.release(party.channel_id)
             if party.channel_id != gone_channel:
                 await self.control.hangup(party.channel_id)
+        for leg in self.side_legs - {p.channel_id for p in self.parties}:
+            self.control.release(leg)
+            await self.control.hangup(leg)
         await self.control.destroy_bridge(self.bridge_id)
+        for bridge_id in self.side_bridges - {self.bridge_id}:
+            await self.control.destroy_bridge(bridge_id)
+        self.side_legs.clear()
+        self.side_bridges.clear()
         self.bridge_id = None
         log.info("conversation %s over (%s left)", self.id, gone.label if gone is not None else "nobody")
 
@@ -481,9 +496,15 @@ class InCallService:
         return task
 
     async def stop(self) -> None:
+        """No more events in; running conversations end (releasing their calls) and timers stop."""
+        self.control.uninstall()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.parking is not None:
+            await self.parking.close()
+        if self.conferences is not None:
+            await self.conferences.close()
 
     # InCallFeatures ---------------------------------------------------------------------------
 

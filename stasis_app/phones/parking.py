@@ -208,3 +208,13 @@ class ParkingService:
                 await asyncio.wait_for(done, self.incall.settings.prompt_limit)
         self.control.release(channel_id)
         await self.control.hangup(channel_id)
+
+    async def close(self) -> None:
+        """The service stops: parked calls end (nobody could retrieve them) and timers stop."""
+        async with self.lock:
+            for entry in list(self.lot.entries.values()):
+                await self._free(entry)
+                if entry.ring_back_leg is not None:
+                    self.control.release(entry.ring_back_leg)
+                    await self.control.hangup(entry.ring_back_leg)
+                await self.control.hangup(entry.party.channel_id)

@@ -278,6 +278,8 @@ async def ring_through(
     await control.ring(other.channel_id)
     if leg is None:
         leg = await control.originate(target.dial, conv.notify, ring_seconds=settings.ring_timeout)
+    if leg is not None:
+        conv.side_legs.add(leg)
     answered = await wait_leg(conv, leg, other)
     if answered is None:
         raise ConversationOver
@@ -294,6 +296,8 @@ async def ring_through(
         if actor.dial
         else None
     )
+    if back is not None:
+        conv.side_legs.add(back)
     answered = await wait_leg(conv, back, other)
     if answered is None:
         raise ConversationOver
@@ -412,6 +416,8 @@ async def attended_transfer(conv: Conversation, actor: Party, command: Command |
     machine.fire("dialed")
     leg = await control.originate(target.dial, conv.notify, ring_seconds=settings.ring_timeout)
     answer_command(command, {"ok": leg is not None, "state": machine.state.value, "target": target.label})
+    if leg is not None:
+        conv.side_legs.add(leg)
     if leg is None:
         machine.fire("no-answer")
         await say(conv, actor.channel_id, settings.unavailable_prompt, wait=True)
@@ -467,6 +473,7 @@ async def attended_transfer(conv: Conversation, actor: Party, command: Command |
     # CONSULTING: transferrer and target in a bridge of their own.
     await control.ring_stop(actor.channel_id)
     consult = await control.new_bridge("oc-consult-bridge")
+    conv.side_bridges.add(consult)
     await control.bridge_add(consult, actor.channel_id, leg)
     target_party = conv.service.party_for_target(target, leg)
     if other_left:

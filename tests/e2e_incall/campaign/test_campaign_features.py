@@ -42,7 +42,8 @@ async def conversation_of(system: System, agent: str, within: float = 10.0) -> N
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while not any(
-        not conv.over and any(p.agent == agent for p in conv.parties) for conv in incall.conversations.values()
+        not conv.over and any(p.agent == agent for p in conv.parties)
+        for conv in incall.conversations.values()
     ):
         assert loop.time() < deadline, "the features never attached to the call"
         await asyncio.sleep(0.02)
@@ -175,7 +176,15 @@ async def test_agent_attended_transfer_aborted_keeps_the_call(
     target = await harness.wait_for_ringing("203", within=10)
     await bridged_with(system, agent_leg, target)
     await harness.press(agent_leg, "*")
-    await harness.wait_heard(customer, lambda items: sum(i.get("kind") == "bridged" for i in items) >= 2)
+    incall = system.service.incall
+    assert incall is not None
+    conv = next(c for c in incall.conversations.values() if not c.over and c.machine is not None)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while conv.machine.state.value != "returned":
+        assert loop.time() < deadline, conv.machine.path()
+        await asyncio.sleep(0.02)
+    assert {p.channel_id for p in conv.parties} == {customer.channel_id, agent_leg.channel_id}
     await harness.hangup(customer)
     rows = await system.wait_rows(customer.channel_id, "COMPLETECALLER")
     assert [r[0] for r in rows] == ["ENTERQUEUE", "CONNECT", "COMPLETECALLER"], rows
@@ -248,8 +257,9 @@ async def test_customer_keys_reach_the_agent_and_start_nothing(
     await harness.press(customer, "#3")
     heard = await harness.wait_heard(
         agent_leg,
-        lambda items: [i.get("digit") for i in items if i.get("kind") == "dtmf"][-6:]
-        == ["2", "0", "3", "#", "#", "3"],
+        lambda items: (
+            [i.get("digit") for i in items if i.get("kind") == "dtmf"][-6:] == ["2", "0", "3", "#", "#", "3"]
+        ),
     )
     assert [i.get("digit") for i in heard if i.get("kind") == "dtmf"] == list("##203##3")
     with_features = system.service.incall
