@@ -451,6 +451,10 @@ class Campaign(Base):
     """Outbound caller-id rules (``PREFIX#CALLERID-RANDINI-RANDFIN``, one per line)."""
     record: Mapped[bool] = _boolean(False)
     virtual_hold: Mapped[bool] = _boolean(False)
+    virtual_hold_key: Mapped[str] = _text(1)
+    """With virtual hold: the key a waiting caller presses to be called back ('' = none)."""
+    virtual_hold_hangup: Mapped[bool] = _boolean(False)
+    """With virtual hold: hanging up while waiting also keeps the caller's place."""
     queue_survey: Mapped[int] = _number(0)
     queue_timeout: Mapped[int] = _number(0)
     """Longest wait in seconds before the caller leaves the campaign (0 = no limit)."""

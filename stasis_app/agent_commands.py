@@ -19,7 +19,7 @@ import logging
 import re
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -172,6 +172,9 @@ class AgentCommands:
         self.connection: AriConnection = flow.connection
         self.desks: dict[str, Desk] = {}
         self.campaign_stats: dict[str, CampaignStats] = {}
+        #: Per campaign, how many logged-in desks are in each state: kept as desks change, so a
+        #: campaign's figures never need a look at every desk.
+        self._desk_states: dict[str, Counter[str]] = {}
         self.monitors: dict[str, Monitor] = {}
         self._by_leg: dict[str, Monitor] = {}
         self._subscriptions: list[Subscription] = []
@@ -539,9 +542,7 @@ class AgentCommands:
     def _stats(self, campaign: str, now: float) -> dict[str, Any]:
         stats = self.campaign_stats.get(campaign, CampaignStats())
         oldest = min(stats.waiting.values(), default=None)
-        states = [
-            d.state for d in self.desks.values() if campaign in d.campaigns and d.state != "disconnected"
-        ]
+        states = self._desk_states.get(campaign, Counter())
         return {
             "campaign": campaign,
             "entered": stats.entered,
@@ -550,11 +551,11 @@ class AgentCommands:
             "waiting": len(stats.waiting),
             "talking": len(stats.talking),
             "longest_wait_seconds": round(now - oldest, 3) if oldest is not None else 0.0,
-            "agents_logged_in": len(states),
-            "agents_free": states.count(messages.AGENT_FREE),
-            "agents_busy": sum(s in (messages.AGENT_BUSY, messages.AGENT_RINGING) for s in states),
-            "agents_paused": states.count(messages.AGENT_PAUSED),
-            "agents_wrapup": states.count(messages.AGENT_WRAPUP),
+            "agents_logged_in": states.total(),
+            "agents_free": states[messages.AGENT_FREE],
+            "agents_busy": states[messages.AGENT_BUSY] + states[messages.AGENT_RINGING],
+            "agents_paused": states[messages.AGENT_PAUSED],
+            "agents_wrapup": states[messages.AGENT_WRAPUP],
         }
 
     async def on_event(self, message: messages.Message) -> None:
@@ -575,9 +576,11 @@ class AgentCommands:
         agent = str(message["agent"])
         desk = self.desk(agent)
         previous = desk.state
+        self._count_desk(desk, -1)
         desk.state = str(message["state"])
         desk.since = float(message.get("since") or self.clock())
         desk.campaigns = [str(c) for c in message.get("campaigns") or []]
+        self._count_desk(desk, +1)
         found = self.flow.agents.agents.get(agent)
         desk.pause_reason = found.pause_reason if found is not None and found.paused else ""
         desk.wrapup_until = float(message.get("wrapup_until") or 0.0)
@@ -600,6 +603,16 @@ class AgentCommands:
             )
         for campaign in desk.campaigns:
             await self._publish_stats(campaign)
+
+    def _count_desk(self, desk: Desk, delta: int) -> None:
+        """Add (``+1``) or take away (``-1``) a desk's state in its campaigns' counts."""
+        if desk.state == messages.AGENT_DISCONNECTED:
+            return
+        for campaign in set(desk.campaigns):
+            counts = self._desk_states.setdefault(campaign, Counter())
+            counts[desk.state] += delta
+            if counts[desk.state] <= 0:
+                del counts[desk.state]
 
     async def _missed(self, desk: Desk, view: CallView, reason: str) -> None:
         desk.offer = None

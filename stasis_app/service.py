@@ -22,12 +22,14 @@ from datastore.database import database_url_from_env, make_engine
 from datastore.database import session_factory as make_session_factory
 from datastore.record_writer import RecordWriter
 from stasis_app.acd.schedule import HolidayCalendar
+from stasis_app.acd.statistics import CallStatistics, StatisticsSettings
 from stasis_app.agent_calls import AgentCalls, install_in_call_features
 from stasis_app.agent_commands import AgentCommands
 from stasis_app.application import StasisApplication
 from stasis_app.ari import AriConnection
 from stasis_app.inbound.flow import InboundFlow
 from stasis_app.inbound.loading import database_loader
+from stasis_app.live_statistics import DEFAULT_PUSH_SECONDS, STATS_SNAPSHOT, LiveStatistics, StatisticsTee
 from stasis_app.phones.incall import InCallService
 from stasis_app.phones.internal_flow import InternalFlow
 from stasis_app.phones.services import PhoneServices, PhoneSettings
@@ -47,6 +49,9 @@ class ServiceSettings:
     database_url: str = ""
     redis_url: str = ""
     journal_dir: str = DEFAULT_JOURNAL_DIR
+    statistics: StatisticsSettings = field(default_factory=StatisticsSettings)
+    #: Seconds between ``campaign.stats`` pushes (0: only on request).
+    stats_push_seconds: float = DEFAULT_PUSH_SECONDS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServiceSettings:
@@ -58,6 +63,8 @@ class ServiceSettings:
             database_url=database_url,
             redis_url=env.get("OC_REDIS_URL", "").strip(),
             journal_dir=env.get("OC_JOURNAL_DIR", "").strip() or DEFAULT_JOURNAL_DIR,
+            statistics=StatisticsSettings.from_env(env),
+            stats_push_seconds=float(env.get("OC_STATS_PUSH_SECONDS", "") or DEFAULT_PUSH_SECONDS),
         )
 
 
@@ -78,6 +85,7 @@ class StasisService:
     incall: InCallService | None = None
     agent_calls: AgentCalls | None = None
     voicemail: Voicemail | None = None
+    statistics: LiveStatistics | None = None
 
     @property
     def connection(self) -> AriConnection:
@@ -92,12 +100,16 @@ class StasisService:
         await self.flow.start()
         await self.internal.start()
         await self.application.start()
+        if self.statistics is not None:
+            self.statistics.start()
         self.started = True
 
     async def stop(self) -> None:
         """Phone flows and features first, while ARI is still up (their scripts release what they
         hold with ARI requests as they are cancelled), then ARI (no new calls), then the inbound
         flow, then flush records and close the bus."""
+        if self.statistics is not None:
+            await self.statistics.stop()
         if self.agent_commands is not None:
             await self.agent_commands.stop()
         if self.agent_calls is not None:
@@ -147,15 +159,22 @@ def build_service(
     if bus is None:
         bus = bus_from_url(extra.redis_url or None)
     application = StasisApplication(AriConnection(settings.ari))
+    statistics = CallStatistics(extra.statistics, clock=clock)
     flow = InboundFlow(
         application,
-        records_sink=writer,
+        records_sink=StatisticsTee(writer, statistics),
         load_campaigns=database_loader(session_factory),
         bus=bus,
         clock=clock,
         holidays=holidays,
     )
     flow.install()
+    statistics.threshold_for = lambda name: c.servicelevel if (c := flow.campaigns.get(name)) else None
+    live_statistics = LiveStatistics(
+        statistics, bus, known_campaigns=lambda: flow.campaigns, push_seconds=extra.stats_push_seconds
+    )
+    flow.delegated_commands.add(STATS_SNAPSHOT)
+    live_statistics.install()
     agent_commands = AgentCommands(flow, bus, clock)
     agent_commands.install()
     phones = PhoneServices(phone_settings or PhoneSettings(), PhoneSettingsStore(session_factory))
@@ -167,6 +186,7 @@ def build_service(
     )
     voicemail.install()
     phones.voicemail = voicemail
+    flow.voicemail = voicemail
     internal = InternalFlow(application, phones)
     internal.install()
     incall, agent_calls = install_in_call_features(application, phones, flow, bus)
@@ -183,4 +203,5 @@ def build_service(
         incall=incall,
         agent_calls=agent_calls,
         voicemail=voicemail,
+        statistics=live_statistics,
     )

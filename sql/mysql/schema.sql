@@ -189,6 +189,8 @@ CREATE TABLE IF NOT EXISTS `queues` (
   `callerid` VARCHAR(1024) NOT NULL DEFAULT '',
   `record` BOOL NOT NULL DEFAULT 0,
   `virtual_hold` BOOL NOT NULL DEFAULT 0,
+  `virtual_hold_key` VARCHAR(1) NOT NULL DEFAULT '',
+  `virtual_hold_hangup` BOOL NOT NULL DEFAULT 0,
   `queue_survey` INT NOT NULL DEFAULT 0,
   `queue_timeout` INT NOT NULL DEFAULT 0,
   `auto_answer` BOOL NOT NULL DEFAULT 0,

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from stasis_app.acd.announcements import AnnouncementSettings
 from stasis_app.acd.parameters import (
     AutoPause,
     EmptyCondition,
@@ -137,6 +138,24 @@ class CampaignConfig:
     #: ``timeoutpriority=app`` (default): the caller's queue timeout may shorten an attempt.
     timeoutpriority_app: bool = True
     servicelevel: int = 0
+    #: Position, hold-time and periodic announcements to waiting callers.
+    announcements: AnnouncementSettings = field(default_factory=AnnouncementSettings)
+    #: ``context``: a waiting caller pressing a key leaves to this dialplan context (EXITWITHKEY).
+    exit_context: str = ""
+    #: Record answered calls (the bridge, named by the call's CDR guid).
+    record: bool = False
+    #: Agents' phones are told to answer by themselves.
+    auto_answer: bool = False
+    #: Virtual hold: a waiting caller may leave and keep their place; called back at their turn.
+    virtual_hold: bool = False
+    #: The key that asks for virtual hold ('' : none).
+    virtual_hold_key: str = ""
+    #: Hanging up while waiting also asks for virtual hold.
+    virtual_hold_hangup: bool = False
+    #: How to dial out (callbacks): ``{number}`` is replaced, or the number is appended.
+    dialstring: str = ""
+    #: The campaign's own break motives (besides the product's).
+    breaks: tuple[str, ...] = ()
 
     @property
     def inbound(self) -> bool:
@@ -202,6 +221,19 @@ class CampaignConfig:
             penaltymemberslimit=max(0, _int(_read(row, "penaltymemberslimit"), 0)),
             timeoutpriority_app=str(_read(row, "timeoutpriority", "app")).strip().lower() != "conf",
             servicelevel=max(0, _int(_read(row, "servicelevel"), 0)),
+            announcements=AnnouncementSettings.from_row(row),
+            exit_context=str(_read(row, "context", "")).strip(),
+            record=_flag(_read(row, "record", False)),
+            auto_answer=_flag(_read(row, "auto_answer", False)),
+            virtual_hold=_flag(_read(row, "virtual_hold", False)),
+            virtual_hold_key=str(_read(row, "virtual_hold_key", "")).strip()[:1],
+            virtual_hold_hangup=_flag(_read(row, "virtual_hold_hangup", False)),
+            dialstring=str(_read(row, "dialstring", "")).strip(),
+            breaks=tuple(
+                part.strip()
+                for part in str(_read(row, "queue_breaks", "")).replace(";", ",").split(",")
+                if part.strip()
+            ),
         )
 
 

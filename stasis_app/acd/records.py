@@ -139,6 +139,146 @@ def pause_all(at: datetime, agent: str, paused: bool, reason: str) -> QueueLogRo
     return QueueLogRow(at, NONE, NONE, agent, "PAUSEALL" if paused else "UNPAUSEALL", reason)
 
 
+def _exit_row(
+    event: str,
+    at: datetime,
+    callid: str,
+    campaign: str,
+    *,
+    position: int,
+    original_position: int,
+    waittime: float,
+) -> QueueLogRow:
+    return QueueLogRow(
+        at, callid, campaign, NONE, event, str(position), str(original_position), _secs(waittime)
+    )
+
+
+def exit_empty(
+    at: datetime, callid: str, campaign: str, *, position: int, original_position: int, waittime: float
+) -> QueueLogRow:
+    """EXITEMPTY position|origposition|waittime: ``leavewhenempty`` sent the caller out."""
+    return _exit_row(
+        "EXITEMPTY",
+        at,
+        callid,
+        campaign,
+        position=position,
+        original_position=original_position,
+        waittime=waittime,
+    )
+
+
+def exit_with_timeout(
+    at: datetime, callid: str, campaign: str, *, position: int, original_position: int, waittime: float
+) -> QueueLogRow:
+    """EXITWITHTIMEOUT position|origposition|waittime: the campaign's ``queue_timeout`` passed."""
+    return _exit_row(
+        "EXITWITHTIMEOUT",
+        at,
+        callid,
+        campaign,
+        position=position,
+        original_position=original_position,
+        waittime=waittime,
+    )
+
+
+def exit_with_key(
+    at: datetime,
+    callid: str,
+    campaign: str,
+    *,
+    key: str,
+    position: int,
+    original_position: int,
+    waittime: float,
+) -> QueueLogRow:
+    """EXITWITHKEY key|position|origposition|waittime: the caller pressed a key of the campaign's
+    exit ``context``."""
+    return QueueLogRow(
+        at,
+        callid,
+        campaign,
+        NONE,
+        "EXITWITHKEY",
+        key,
+        str(position),
+        str(original_position),
+        _secs(waittime),
+    )
+
+
+def break_start(at: datetime, campaign: str, agent: str, motive: str, comment: str = "") -> QueueLogRow:
+    """BREAK motive|comment: a break begins (``campaign`` NONE for a break in every campaign)."""
+    return QueueLogRow(at, NONE, campaign, agent, "BREAK", motive, comment)
+
+
+def break_end(
+    at: datetime, campaign: str, agent: str, motive: str, *, breaktime: float, comment: str = ""
+) -> QueueLogRow:
+    """UNBREAK motive|comment|breaktime (seconds the break lasted)."""
+    return QueueLogRow(at, NONE, campaign, agent, "UNBREAK", motive, comment, _secs(breaktime))
+
+
+def finish_wrapup(at: datetime, agent: str, timeleft: float, campaign: str = NONE) -> QueueLogRow:
+    """FINISHWRAPUP timeleft: the agent ended the wrap-up with that many seconds still to go."""
+    return QueueLogRow(at, NONE, campaign, agent, "FINISHWRAPUP", _secs(timeleft))
+
+
+# Virtual hold (the product's own events, named after Asterisk's) ----------------------------------
+
+
+def virtual_hold(
+    at: datetime,
+    callid: str,
+    campaign: str,
+    *,
+    how: str,
+    position: int,
+    original_position: int,
+    waittime: float,
+    number: str,
+) -> QueueLogRow:
+    """VIRTUALHOLD how|position|origposition|waittime|number: the caller left the line keeping the
+    place (``how``: the key pressed, or ``hangup``) and will be called back at ``number``."""
+    return QueueLogRow(
+        at,
+        callid,
+        campaign,
+        NONE,
+        "VIRTUALHOLD",
+        how,
+        str(position),
+        str(original_position),
+        _secs(waittime),
+        number,
+    )
+
+
+def callback_start(
+    at: datetime, callid: str, campaign: str, *, dialstring: str, attempt: int, waittime: float
+) -> QueueLogRow:
+    """CALLBACK dialstring|attempt|waittime: the caller's turn came; the system dials them back."""
+    return QueueLogRow(at, callid, campaign, NONE, "CALLBACK", dialstring, str(attempt), _secs(waittime))
+
+
+def callback_answered(
+    at: datetime, callid: str, campaign: str, *, channel_id: str, ringtime: float
+) -> QueueLogRow:
+    """CALLBACKANSWER channel uniqueid|ringtime: the caller picked up the callback."""
+    return QueueLogRow(at, callid, campaign, NONE, "CALLBACKANSWER", channel_id, _secs(ringtime))
+
+
+def callback_failed(
+    at: datetime, callid: str, campaign: str, *, dialstatus: str, attempt: int, waittime: float
+) -> QueueLogRow:
+    """CALLBACKFAILED dialstatus|attempt|waittime: the callback was not answered; the call ends."""
+    return QueueLogRow(
+        at, callid, campaign, NONE, "CALLBACKFAILED", dialstatus, str(attempt), _secs(waittime)
+    )
+
+
 # CDR --------------------------------------------------------------------------------------------
 
 ANSWERED = "ANSWERED"

@@ -7,11 +7,20 @@ requests, queue_log/CDR rows and bus events.
 A call's phases::
 
     ROUTING --unknown DID--> NOTICE (number-not-in-service audio) --> hang up (unallocated)
-            --closed------> OUT_OF_HOURS (audio) --> VOICEMAIL (dialplan vm<box>) | hang up
-            --open--------> WELCOME (answered, audio) --> WAITING (music on hold, ENTERQUEUE)
-    WAITING: offer to a free agent = originate to the agent's interface with the ring timeout
-             (appArgs "agent,<callid>"); unanswered -> RINGNOANSWER, next offer after ``retry``;
-             answered -> CONNECTED (bridge, CONNECT); caller hangs up -> RINGCANCELED + ABANDON.
+            --closed------> OUT_OF_HOURS (audio) --> VOICEMAIL (the campaign's mailbox) | hang up
+            --open--------> WELCOME (answered, audio) --> join: ``joinempty`` / ``maxlen`` refuse
+                            (no row, the fall-through: mailbox or hang-up) or WAITING (music on
+                            hold, ENTERQUEUE; Stasis argument 2 is the caller's priority)
+    WAITING: offer to free agents = originate to each agent's interface with the ring timeout
+             (appArgs "agent,<callid>"; every member of the tier at once with ``ringall``, the
+             first to answer wins and the others are hung up without a row); unanswered ->
+             RINGNOANSWER (and PAUSE with ``autopause``), next offer after ``retry``; answered ->
+             ``memberdelay`` of silence for the agent, then CONNECTED (bridge, CONNECT, recording
+             with ``record``); caller hangs up -> RINGCANCELED + ABANDON (or VIRTUAL_HOLD).
+             Announcements (position, hold time, periodic) pause the music; ``queue_timeout`` ->
+             EXITWITHTIMEOUT, ``leavewhenempty`` -> EXITEMPTY (both then the fall-through), a key
+             of the exit ``context`` -> EXITWITHKEY; the virtual hold key -> VIRTUAL_HOLD.
+    VIRTUAL_HOLD: no channel; at the caller's turn a callback (stasis_app.inbound.virtual_hold).
     CONNECTED: either side hangs up -> COMPLETECALLER / COMPLETEAGENT, both legs and the bridge go.
     Every call ends in ENDED with exactly one CDR row.
 
@@ -32,18 +41,28 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bus import messages
 from bus.base import Bus
 from stasis_app.acd import records
 from stasis_app.acd.agents import AgentError, AgentRegistry
+from stasis_app.acd.announcements import (
+    AnnouncementState,
+    HoldtimeAverage,
+    next_check,
+    periodic_finished,
+    position_change_check,
+)
+from stasis_app.acd.announcements import plan as plan_announcement
 from stasis_app.acd.campaigns import CampaignConfig, DidDirectory, MemberConfig
-from stasis_app.acd.parameters import RingOutcome
+from stasis_app.acd.parameters import JoinResult, PauseScope, RingOutcome, decide_join
 from stasis_app.acd.queueing import (
+    AUTO_PAUSE_REASON,
     CampaignQueues,
     Offer,
     StrategyMemory,
+    autopause_member,
     offer_failed,
     plan_offers,
 )
@@ -52,6 +71,11 @@ from stasis_app.acd.schedule import HolidayCalendar
 from stasis_app.application import StasisApplication
 from stasis_app.ari import AriConnection, AriError, AriRequestError, ResyncReport
 from stasis_app.inbound.ports import CampaignLoader, RecordSink
+from stasis_app.phones.services import CallerInfo
+
+if TYPE_CHECKING:
+    from stasis_app.inbound.virtual_hold import VirtualHold
+    from stasis_app.phones.voicemail import Voicemail
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +87,20 @@ CAUSE_NO_ANSWER = 19
 #: Q.850 causes of a busy phone (17) and of congestion (34 no circuit, 38 network out of order).
 CAUSE_BUSY = 17
 CAUSES_CONGESTION = frozenset({34, 38})
+#: Bus command ending an agent's wrap-up early (queue_log FINISHWRAPUP).
+FINISH_WRAPUP = "agent.finish_wrapup"
 #: Stasis argument of the agent legs this flow originates.
 AGENT_KIND = "agent"
 INBOUND_KIND = "inbound"
 #: Answers meaning "that channel is gone or left Stasis" (bridge adds answer 400/422 for those).
 GONE_STATUSES = frozenset({400, 404, 409, 422})
+#: Channel variables asking an agent's phone to pick up by itself (campaign ``auto_answer``).
+AUTO_ANSWER_VARIABLES = {
+    "PJSIP_HEADER(add,Call-Info)": ";answer-after=0",
+    "PJSIP_HEADER(add,Alert-Info)": "auto-answer",
+}
+#: Why a ringing leg was hung up by the flow when another agent took the call (``ringall``).
+ANSWERED_ELSEWHERE = "answered-elsewhere"
 
 
 class Phase(enum.Enum):
@@ -77,6 +110,10 @@ class Phase(enum.Enum):
     VOICEMAIL = "voicemail"
     WELCOME = "welcome"
     WAITING = "waiting"
+    #: Taken out of the queue (EXITEMPTY, EXITWITHTIMEOUT, EXITWITHKEY): on the way out.
+    LEFT = "left"
+    #: Left the line on virtual hold: no channel; called back at their turn.
+    VIRTUAL_HOLD = "virtual-hold"
     CONNECTED = "connected"
     ENDED = "ended"
 
@@ -111,13 +148,31 @@ class InboundCall:
     playback_id: str | None = None
     entered_at: float = 0.0
     original_position: int = 0
-    offer: AgentLeg | None = None
+    #: Every leg ringing for this call (several at once with ``ringall``).
+    offers: list[AgentLeg] = field(default_factory=list)
     connected: AgentLeg | None = None
     connected_at: float = 0.0
     bridge_id: str | None = None
     recorded: bool = False
     #: Channels an in-call feature (transfer, park, conference) owns now: their hang-ups are its.
     handed_over: set[str] = field(default_factory=set)
+    #: Caller priority (``QUEUE_PRIO``; a higher one is served first).
+    priority: int = 0
+    announcements: AnnouncementState | None = None
+    announce_timer: asyncio.TimerHandle | None = None
+    #: The playback in progress is an announcement (the music resumes after it).
+    announcing: bool = False
+    #: An agent answered and waits ``memberdelay`` before being bridged.
+    delayed: AgentLeg | None = None
+
+    @property
+    def offer(self) -> AgentLeg | None:
+        """The first leg still ringing (the only one except with ``ringall``)."""
+        return next((leg for leg in self.offers if not leg.ended), None)
+
+    @offer.setter
+    def offer(self, leg: AgentLeg | None) -> None:
+        self.offers = [] if leg is None else [leg]
 
     @property
     def caller_id(self) -> str:
@@ -165,6 +220,15 @@ class InboundFlow:
         self.delegated_commands: set[str] = set()
         #: Told about each call once its agent is bridged (the in-call features attach there).
         self.on_bridged: Callable[[InboundCall], None] | None = None
+        #: Out-of-hours and not-available callers of campaigns with a mailbox go there.
+        self.voicemail: Voicemail | None = None
+        self.virtual_hold: VirtualHold | None = None
+        #: Each campaign's estimated hold time (``recalc_holdtime``).
+        self.holdtimes: dict[str, HoldtimeAverage] = {}
+        #: Breaks in progress: agent -> (campaign or NONE, motive, comment, started).
+        self.breaks: dict[str, tuple[str, str, str, float]] = {}
+        #: Callers whose queue timeout passed while an agent rang for them.
+        self._expired_ringing: set[str] = set()
 
     # Wiring ---------------------------------------------------------------------------------------
 
@@ -178,10 +242,14 @@ class InboundFlow:
             conn.on("ChannelDestroyed", self._on_channel_destroyed),
             conn.on("PlaybackFinished", self._on_playback_finished),
             conn.on("Dial", self._on_dial),
+            conn.on("ChannelDtmfReceived", self._on_dtmf),
             conn.on_resync(self._on_resync),
         ]
         if self.bus is not None:
             self._subscription = self.bus.subscribe(messages.COMMANDS, self.on_command)
+        from stasis_app.inbound.virtual_hold import VirtualHold  # noqa: PLC0415 - it imports this module
+
+        VirtualHold(self).install()
 
     async def start(self) -> None:
         """Load campaigns (retrying in the background while the database is away)."""
@@ -279,6 +347,7 @@ class InboundFlow:
         callid = str(channel["id"])
         caller = channel.get("caller") or {}
         did = args[0] if args else ""
+        priority = _priority(args[1] if len(args) > 1 else "")
         call = InboundCall(
             callid=callid,
             channel_name=str(channel.get("name", "")),
@@ -295,6 +364,7 @@ class InboundFlow:
                 dst=did,
                 dcontext=str((channel.get("dialplan") or {}).get("context", "from-trunk")),
             ),
+            priority=priority,
         )
         self.calls[callid] = call
         async with call.lock:
@@ -373,7 +443,9 @@ class InboundFlow:
                 return
             call.playback_id = None
             try:
-                if call.phase is Phase.NOTICE:
+                if call.announcing:
+                    await self._after_announcement(call)
+                elif call.phase is Phase.NOTICE:
                     await self._after_notice(call)
                 elif call.phase is Phase.OUT_OF_HOURS:
                     await self._after_out_of_hours(call)
@@ -388,11 +460,21 @@ class InboundFlow:
         await self._hangup_channel(call.callid, reason="unallocated")
 
     async def _after_out_of_hours(self, call: InboundCall) -> None:
+        """The campaign's fall-through (out of hours, full, empty, queue timeout): its mailbox if
+        it has one, else hang up."""
         campaign = call.campaign
         if campaign is not None and campaign.voicemail:
             call.phase = Phase.VOICEMAIL
             call.facts.lastapp = "VoiceMail"
             call.facts.lastdata = campaign.voicemail
+            if self.voicemail is not None:
+                # The voicemail owns the channel from now on and hangs it up; the call is over here.
+                call.handed_over.add(call.callid)
+                voicemail, box = self.voicemail, campaign.voicemail
+                caller = CallerInfo(call.caller_number, call.caller_name)
+                self._end(call)
+                self._spawn(voicemail.leave_message(call.callid, box, caller), f"voicemail of {call.callid}")
+                return
             await self.connection.rest.channels.continueInDialplan(
                 channelId=call.callid, context=RETURN_CONTEXT, extension=f"vm{campaign.voicemail}", priority=1
             )
@@ -403,11 +485,34 @@ class InboundFlow:
         campaign = call.campaign
         assert campaign is not None
         now = self.clock()
+        joined = decide_join(
+            waiting=self.queues.count(campaign.name),
+            maxlen=campaign.maxlen,
+            joinempty=campaign.joinempty,
+            empty=self.agents.campaign_empty(campaign.name, campaign.joinempty, now),
+        )
+        if joined is not JoinResult.JOINED:
+            # Asterisk writes no queue_log row for a refused join (QUEUESTATUS FULL / JOINEMPTY).
+            log.info("call %s not queued in %s: %s", call.callid, campaign.name, joined.value)
+            call.facts.lastapp = "Queue"
+            call.facts.lastdata = campaign.name
+            call.facts.userfield = joined.value
+            await self._after_out_of_hours(call)
+            return
         await self.connection.rest.channels.startMoh(channelId=call.callid, mohClass=campaign.musiconhold)
-        waiting = self.queues.enter(call.callid, campaign.name, call.caller_number, now)
+        waiting = self.queues.enter(
+            call.callid,
+            campaign.name,
+            call.caller_number,
+            now,
+            priority=call.priority,
+            queue_timeout=campaign.queue_timeout,
+        )
         call.phase = Phase.WAITING
         call.entered_at = now
         call.original_position = waiting.original_position
+        if campaign.announcements.enabled:
+            call.announcements = AnnouncementState(entered_at=now)
         call.facts.lastapp = "Queue"
         call.facts.lastdata = campaign.name
         self._log_row(
@@ -429,13 +534,17 @@ class InboundFlow:
             )
         )
         self.dispatch()
+        self._schedule_announcement(call, now)
 
     # Offering calls to agents ---------------------------------------------------------------------
 
     def dispatch(self) -> None:
         """Offer waiting callers to free agents now; plan the next wake-up for retries and wrap-ups."""
         now = self.clock()
-        offers = plan_offers(self.queues, self.agents, self.campaigns, self.memory, now=now)
+        self._expire_and_empty(now)
+        offers = plan_offers(
+            self.queues, self.agents, self.campaigns, self.memory, now=now, parallel_ringall=True
+        )
         for offer in offers:
             call = self.calls.get(offer.callid)
             campaign = self.campaigns.get(offer.campaign)
@@ -447,8 +556,12 @@ class InboundFlow:
                 campaign.ring_timeout if offer.timeout is None else max(1, math.ceil(offer.timeout))
             )
             leg = AgentLeg(offer, f"oc-agent-{uuid.uuid4().hex}", now, ring_timeout)
-            call.offer = leg
+            call.offers = [*(other for other in call.offers if not other.ended), leg]
             self.legs[leg.leg_id] = call
+            if call.phase is Phase.VIRTUAL_HOLD and self.virtual_hold is not None:
+                # The caller left the line: their turn came, so they are called back first.
+                self.virtual_hold.turn_came(call, leg)
+                continue
             self._emit(
                 messages.call_ringing(
                     call.callid,
@@ -463,10 +576,218 @@ class InboundFlow:
         self._publish_agent_changes()
         self._plan_wakeup()
 
+    def _expire_and_empty(self, now: float) -> None:
+        """Callers whose ``queue_timeout`` passed leave (EXITWITHTIMEOUT); callers of campaigns that
+        became empty under ``leavewhenempty`` leave (EXITEMPTY). Both then get the fall-through.
+
+        As in ``app_queue``, both are checked between ring attempts: a caller whose agent rings now
+        leaves when that ring ends unanswered.
+        """
+        for expired in self.queues.take_expired(now):
+            self._expired_ringing.add(expired.callid)
+        for callid in list(self._expired_ringing):
+            waiting = self.queues.get(callid)
+            call = self.calls.get(callid)
+            if waiting is None or call is None:
+                self._expired_ringing.discard(callid)
+            elif not waiting.pending and call.delayed is None:
+                self._expired_ringing.discard(callid)
+                self._take_out(call, "timeout")
+        if not self._leaving_empty():
+            return
+        for campaign_name in {w.campaign for w in self.queues.all_waiting()}:
+            campaign = self.campaigns.get(campaign_name)
+            if campaign is None or not campaign.leavewhenempty:
+                continue
+            if not self.agents.campaign_empty(campaign_name, campaign.leavewhenempty, now):
+                continue
+            for queued in self.queues.waiting(campaign_name):
+                call = self.calls.get(queued.callid)
+                if call is not None and call.phase is Phase.WAITING and not queued.pending:
+                    self._take_out(call, "empty")
+
+    def _leaving_empty(self) -> bool:
+        return len(self.queues) > 0 and any(c.leavewhenempty for c in self.campaigns.values())
+
+    def _take_out(self, call: InboundCall, why: str, key: str = "") -> bool:
+        """Take a waiting caller out of the queue with EXITWITHTIMEOUT / EXITEMPTY / EXITWITHKEY
+        (at once, so no agent is offered the call meanwhile); the caller is then played out."""
+        campaign = call.campaign
+        if call.phase not in (Phase.WAITING, Phase.VIRTUAL_HOLD) or campaign is None:
+            return False
+        if call.offer is not None or call.delayed is not None:
+            return False
+        left = self.queues.leave(call.callid)
+        if left is None:
+            return False
+        now = self.clock()
+        position = left[1]
+        at = local_time(now)
+        waited = now - call.entered_at
+        origin = call.original_position
+        if why == "timeout":
+            row = records.exit_with_timeout(
+                at, call.callid, campaign.name, position=position, original_position=origin, waittime=waited
+            )
+        elif why == "empty":
+            row = records.exit_empty(
+                at, call.callid, campaign.name, position=position, original_position=origin, waittime=waited
+            )
+        else:
+            row = records.exit_with_key(
+                at,
+                call.callid,
+                campaign.name,
+                key=key,
+                position=position,
+                original_position=origin,
+                waittime=waited,
+            )
+        self._log_row(row)
+        self._positions_changed(campaign.name)
+        self._holdtime(campaign.name).call_finished()
+        self._cancel_announcements(call)
+        self._emit(messages.call_abandoned(call.callid, campaign.name, call.caller_number, position=position))
+        if call.phase is Phase.VIRTUAL_HOLD:
+            self._end(call)
+            return True
+        call.phase = Phase.LEFT
+        call.facts.userfield = why.upper()
+        self._spawn(self._play_out(call, why, key), f"{why} exit of {call.callid}")
+        return True
+
+    async def _play_out(self, call: InboundCall, why: str, key: str) -> None:
+        """After leaving the queue: the exit key's context, or the campaign's fall-through."""
+        async with call.lock:
+            campaign = call.campaign
+            if call.phase is not Phase.LEFT or campaign is None:
+                return
+            try:
+                await self._request("stopMoh", channelId=call.callid)
+                if call.playback_id is not None:
+                    await self._stop_playback(call)
+                if why == "key":
+                    call.handed_over.add(call.callid)
+                    await self.connection.rest.channels.continueInDialplan(
+                        channelId=call.callid, context=campaign.exit_context, extension=key, priority=1
+                    )
+                    self._end(call)
+                else:
+                    await self._after_out_of_hours(call)
+            except AriRequestError as exc:
+                await self._on_request_error(call, exc, f"leaving the queue ({why})")
+        self.dispatch()
+
+    async def _stop_playback(self, call: InboundCall) -> None:
+        playback_id, call.playback_id = call.playback_id, None
+        call.announcing = False
+        if playback_id is None:
+            return
+        self.playbacks.pop(playback_id, None)
+        try:
+            await self.connection.rest.playbacks.stop(playbackId=playback_id)
+        except AriError as exc:
+            log.info("stopping playback %s: %s", playback_id, exc)
+
+    def _holdtime(self, campaign: str) -> HoldtimeAverage:
+        return self.holdtimes.setdefault(campaign, HoldtimeAverage())
+
+    # Announcements ----------------------------------------------------------------------------------
+
+    def _schedule_announcement(self, call: InboundCall, at: float | None) -> None:
+        """Look at the caller's announcements at ``at`` (None: only when the position changes)."""
+        if call.announce_timer is not None:
+            call.announce_timer.cancel()
+            call.announce_timer = None
+        if at is None or call.announcements is None:
+            return
+        delay = max(0.0, at - self.clock())
+        call.announce_timer = asyncio.get_running_loop().call_later(
+            delay, lambda: self._spawn(self._announce(call), f"announcement to {call.callid}")
+        )
+
+    def _cancel_announcements(self, call: InboundCall) -> None:
+        if call.announce_timer is not None:
+            call.announce_timer.cancel()
+            call.announce_timer = None
+        call.announcements = None
+
+    async def _announce(self, call: InboundCall) -> None:
+        """``wait_our_turn``'s announcements: stop the music, play, and the music resumes after."""
+        async with call.lock:
+            call.announce_timer = None
+            state, campaign = call.announcements, call.campaign
+            if state is None or campaign is None or call.phase is not Phase.WAITING:
+                return
+            waiting = self.queues.get(call.callid)
+            if waiting is None:
+                return
+            now = self.clock()
+            settings = campaign.announcements
+            position = self.queues.position(call.callid)
+            if waiting.pending or call.playback_id is not None or call.delayed is not None:
+                # Ringing an agent (or speaking already): announcements wait for the next turn.
+                self._schedule_announcement(call, now + 1.0)
+                return
+            if position == 1 and not settings.to_first_user and self.agents.index(campaign.name).free_count:
+                # The head caller whose turn it is hears announcements only with announce-to-first-user.
+                self._schedule_announcement(call, now + 1.0)
+                return
+            planned = plan_announcement(
+                settings, state, now=now, position=position, holdtime=self._holdtime(campaign.name).holdtime
+            )
+            if planned.media:
+                try:
+                    await self._request("stopMoh", channelId=call.callid)
+                    call.announcing = True
+                    if not await self._play(call, planned.media):
+                        call.announcing = False
+                        await self._request("startMoh", channelId=call.callid, mohClass=campaign.musiconhold)
+                except AriRequestError as exc:
+                    await self._on_request_error(call, exc, "announcing")
+                    return
+            if not call.announcing:
+                self._schedule_announcement(call, planned.next_check)
+
+    async def _after_announcement(self, call: InboundCall) -> None:
+        call.announcing = False
+        campaign, state = call.campaign, call.announcements
+        if call.phase is not Phase.WAITING or campaign is None:
+            return
+        await self._request("startMoh", channelId=call.callid, mohClass=campaign.musiconhold)
+        if state is None:
+            return
+        now = self.clock()
+        periodic_finished(campaign.announcements, state, now)
+        planned_next = next_check(campaign.announcements, state)
+        self._schedule_announcement(call, planned_next)
+
+    def _positions_changed(self, campaign: str) -> None:
+        """Callers behind a leaver moved up: a changed position may be told sooner."""
+        config = self.campaigns.get(campaign)
+        if config is None or not config.announcements.frequency:
+            return
+        for waiting in self.queues.waiting(campaign):
+            call = self.calls.get(waiting.callid)
+            state = call.announcements if call is not None else None
+            if call is None or state is None or call.announcing:
+                continue
+            at = position_change_check(config.announcements, state)
+            if at is not None and call.announce_timer is not None:
+                when = call.announce_timer.when() - asyncio.get_running_loop().time() + self.clock()
+                if at < when:
+                    self._schedule_announcement(call, at)
+
     def _plan_wakeup(self) -> None:
         now = self.clock()
         times = [
-            t for t in (self.queues.next_ready_at(now), self.agents.next_wrapup_end(now)) if t is not None
+            t
+            for t in (
+                self.queues.next_ready_at(now),
+                self.agents.next_wrapup_end(now),
+                self.queues.next_expiry(),
+            )
+            if t is not None
         ]
         if self._wakeup is not None:
             self._wakeup.cancel()
@@ -481,7 +802,7 @@ class InboundFlow:
 
     async def _ring(self, call: InboundCall, leg: AgentLeg) -> None:
         async with call.lock:
-            if call.offer is not leg or leg.ended or call.phase is not Phase.WAITING:
+            if leg not in call.offers or leg.ended or call.phase is not Phase.WAITING:
                 self._release_offer(call, leg, record=False)
                 return
             interface = leg.offer.interface
@@ -493,6 +814,8 @@ class InboundFlow:
                 "channelId": leg.leg_id,
                 "callerId": call.caller_id,
             }
+            if call.campaign is not None and call.campaign.auto_answer:
+                params["variables"] = {"variables": dict(AUTO_ANSWER_VARIABLES)}
             if interface.lower().startswith("local/"):
                 # Local channels originated without formats come up at 192 kHz (see the design notes).
                 params["formats"] = "ulaw"
@@ -533,10 +856,27 @@ class InboundFlow:
                 )
             )
         retry = 0 if leg.cancelled == "logoff" or campaign is None else campaign.retry
-        offer_failed(self.queues, self.agents, leg.offer, now, retry, outcome=_ring_outcome(leg, cause))
-        if call.offer is leg:
-            call.offer = None
+        outcome = _ring_outcome(leg, cause)
+        offer_failed(self.queues, self.agents, leg.offer, now, retry, outcome=outcome)
+        if record and first_time and outcome is not None and campaign is not None:
+            self._autopause(campaign, leg.offer.agent, outcome, now)
+        call.offers = [other for other in call.offers if other is not leg]
         self.dispatch()
+
+    def _autopause(self, campaign: CampaignConfig, agent: str, outcome: RingOutcome, now: float) -> None:
+        """``autopause``: a member who let the call ring out is paused (PAUSE / PAUSEALL rows)."""
+        scope = autopause_member(self.agents, campaign, agent, outcome, now)
+        if scope is PauseScope.NONE:
+            return
+        at = local_time(now)
+        holder = self.agents.agents[agent]
+        if scope is PauseScope.ALL_CAMPAIGNS:
+            self._log_row(records.pause_all(at, agent, True, AUTO_PAUSE_REASON))
+            for name in sorted(holder.campaigns):
+                self._log_row(records.pause(at, name, agent, True, AUTO_PAUSE_REASON))
+        else:
+            self._log_row(records.pause(at, campaign.name, agent, True, AUTO_PAUSE_REASON))
+        self._publish_agent_changes()
 
     async def on_agent_answered(
         self, channel: dict[str, Any], args: list[str], _app: StasisApplication
@@ -549,11 +889,48 @@ class InboundFlow:
             await self._hangup_channel(leg_id)
             return
         async with call.lock:
-            leg = call.offer
-            if leg is None or leg.leg_id != leg_id or leg.ended or call.phase is not Phase.WAITING:
+            leg = next((o for o in call.offers if o.leg_id == leg_id), None)
+            if leg is None or leg.ended or call.phase is not Phase.WAITING or call.delayed is not None:
                 log.info("agent leg %s answered after call %s moved on; hanging it up", leg_id, call.callid)
+                if leg is not None:
+                    leg.cancelled = leg.cancelled or ANSWERED_ELSEWHERE
                 await self._hangup_channel(leg_id)
                 return
+            campaign = call.campaign
+            try:
+                await self._cancel_other_legs(call, leg)
+                if campaign is not None and campaign.memberdelay > 0:
+                    # ``memberdelay``: the agent hears silence before being put through (CONNECT after).
+                    leg.answered = True
+                    call.delayed = leg
+                    await self._request("startSilence", channelId=leg_id)
+                    self._spawn(
+                        self._connect_after_delay(call, leg, channel, campaign.memberdelay),
+                        f"memberdelay of {call.callid}",
+                    )
+                    return
+                await self._connect(call, leg, channel)
+            except AriRequestError as exc:
+                await self._on_request_error(call, exc, "connecting the agent")
+            except Exception as exc:
+                await self._fail(call, f"connecting the agent failed: {exc!r}")
+
+    async def _cancel_other_legs(self, call: InboundCall, winner: AgentLeg) -> None:
+        """``ringall``: the first agent to answer takes the call; the other phones stop ringing
+        (app_queue logs nothing for them)."""
+        for other in list(call.offers):
+            if other is not winner and not other.ended:
+                other.cancelled = ANSWERED_ELSEWHERE
+                await self._hangup_channel(other.leg_id, reason="answered_elsewhere")
+
+    async def _connect_after_delay(
+        self, call: InboundCall, leg: AgentLeg, channel: dict[str, Any], delay: int
+    ) -> None:
+        await asyncio.sleep(delay)
+        async with call.lock:
+            if call.delayed is not leg or call.phase is not Phase.WAITING or leg.ended:
+                return
+            call.delayed = None
             try:
                 await self._connect(call, leg, channel)
             except AriRequestError as exc:
@@ -566,12 +943,18 @@ class InboundFlow:
         campaign = call.campaign
         assert campaign is not None
         leg.answered = True
+        self._cancel_announcements(call)
+        if call.playback_id is not None:
+            await self._stop_playback(call)
+        holdtime = self._holdtime(campaign.name).connected(now - call.entered_at)
+        log.debug("campaign %s: estimated hold time now %ds", campaign.name, holdtime)
         leg.channel_name = str(channel.get("name", leg.channel_name))
-        call.offer = None
+        call.offers = [o for o in call.offers if o is not leg]
         call.connected = leg
         call.connected_at = now
         call.phase = Phase.CONNECTED
         self.queues.leave(call.callid)
+        self._positions_changed(campaign.name)
         self.agents.connect(leg.offer.agent, call.callid)
         call.facts.answered = now
         call.facts.agent = leg.offer.agent
@@ -607,15 +990,31 @@ class InboundFlow:
         await self.connection.rest.bridges.addChannel(
             bridgeId=bridge_id, channel=f"{call.callid},{leg.leg_id}"
         )
+        if campaign.record:
+            await self._record(call, bridge_id)
         if self.on_bridged is not None:
             self.on_bridged(call)
 
+    async def _record(self, call: InboundCall, bridge_id: str) -> None:
+        """Campaign ``record``: record the conversation, named by the call's CDR guid."""
+        try:
+            await self.connection.rest.bridges.record(
+                bridgeId=bridge_id, name=call.facts.guid, format="wav", ifExists="overwrite"
+            )
+            call.facts.userfield = f"recording:{call.facts.guid}"
+        except AriError as exc:
+            if _gone(exc):
+                raise
+            log.warning("call %s: recording could not start: %s", call.callid, exc)
+
     async def _on_dial(self, event: dict[str, Any], _conn: AriConnection) -> None:
         peer = event.get("peer") or {}
-        call = self.legs.get(str(peer.get("id")))
-        if call is not None and call.offer is not None and call.offer.leg_id == peer.get("id"):
-            call.offer.dial_status = str(event.get("dialstatus", ""))
-            call.offer.channel_name = str(peer.get("name", call.offer.channel_name))
+        peer_id = str(peer.get("id"))
+        call = self.legs.get(peer_id)
+        leg = next((o for o in call.offers if o.leg_id == peer_id), None) if call is not None else None
+        if leg is not None:
+            leg.dial_status = str(event.get("dialstatus", ""))
+            leg.channel_name = str(peer.get("name", leg.channel_name))
 
     # Hang-ups -------------------------------------------------------------------------------------
 
@@ -636,7 +1035,7 @@ class InboundFlow:
         call = self.calls.get(channel_id)
         if call is not None:
             async with call.lock:
-                await self._caller_gone(call)
+                await self._caller_gone(call, cause)
             return
         call = self.legs.get(channel_id)
         if call is None:
@@ -646,23 +1045,52 @@ class InboundFlow:
                 if call.phase is Phase.CONNECTED:
                     await self._complete(call, by_caller=False)
                 return
-            leg = call.offer
-            if leg is not None and leg.leg_id == channel_id:
+            if call.delayed is not None and call.delayed.leg_id == channel_id:
+                # The agent hung up during ``memberdelay``: as if it had not answered.
+                delayed = call.delayed
+                call.delayed = None
+                delayed.answered = False
+                delayed.cancelled = delayed.cancelled or "hangup"
+                self._release_offer(call, delayed, record=True, cause=cause)
+                return
+            ringing = next((o for o in call.offers if o.leg_id == channel_id), None)
+            if ringing is not None:
                 # The offer ended before answer: timeout (19), busy, unreachable, or our own cancel.
-                self._release_offer(call, leg, record=True, cause=cause)
+                self._release_offer(call, ringing, record=True, cause=cause)
             else:
                 self.legs.pop(channel_id, None)
 
-    async def _caller_gone(self, call: InboundCall) -> None:
+    async def _caller_gone(self, call: InboundCall, cause: int = 0) -> None:
         if call.phase is Phase.ENDED:
+            return
+        if call.phase is Phase.VIRTUAL_HOLD:
+            # The line was left on purpose; a callback channel reuses the call's id.
+            if self.virtual_hold is not None:
+                await self.virtual_hold.callback_gone(call, cause)
             return
         now = self.clock()
         campaign = call.campaign
+        if (
+            call.phase is Phase.WAITING
+            and campaign is not None
+            and campaign.virtual_hold
+            and campaign.virtual_hold_hangup
+            and self.virtual_hold is not None
+            and call.offer is None
+            and call.delayed is None
+            and self.virtual_hold.keep_place(call, how="hangup")
+        ):
+            # Hanging up kept the caller's place: they are called back at their turn.
+            return
         if call.phase is Phase.WAITING and campaign is not None:
             left = self.queues.leave(call.callid)
             position = left[1] if left else 0
-            leg = call.offer
-            if leg is not None and not leg.ended:
+            self._positions_changed(campaign.name)
+            self._cancel_announcements(call)
+            self._holdtime(campaign.name).call_finished()
+            for leg in [*call.offers, *([call.delayed] if call.delayed else [])]:
+                if leg.ended:
+                    continue
                 leg.cancelled = "caller"
                 self._log_row(
                     records.ring_canceled(
@@ -673,6 +1101,9 @@ class InboundFlow:
                         int((now - leg.started) * 1000),
                     )
                 )
+                if leg.answered:
+                    leg.answered = False
+                    call.delayed = None
                 await self._hangup_channel(leg.leg_id)
             self._log_row(
                 records.abandon(
@@ -712,6 +1143,7 @@ class InboundFlow:
             )
         )
         self.agents.end_call(leg.offer.agent, call.callid, now, campaign.wrapuptime, campaign.name)
+        self._holdtime(campaign.name).call_finished()
         self._emit(
             messages.call_ended(
                 call.callid,
@@ -748,10 +1180,10 @@ class InboundFlow:
     def _end(self, call: InboundCall) -> None:
         """The call is over for the flow: write its one CDR row and forget it."""
         call.phase = Phase.ENDED
-        self.queues.leave(call.callid)
-        if call.offer is not None and not call.offer.ended:
-            # Its leg is being hung up; ChannelDestroyed of the leg frees the agent.
-            pass
+        if self.queues.leave(call.callid) is not None and call.campaign is not None:
+            self._positions_changed(call.campaign.name)
+        self._cancel_announcements(call)
+        # Legs still ringing are being hung up; ChannelDestroyed of each frees its agent.
         if call.playback_id is not None:
             self.playbacks.pop(call.playback_id, None)
         self.calls.pop(call.callid, None)
@@ -769,7 +1201,7 @@ class InboundFlow:
     async def _fail(self, call: InboundCall, why: str) -> None:
         """Something unexpected: never leave the caller in silence or an agent ringing."""
         log.error("inbound call %s: %s; releasing the call", call.callid, why, exc_info=True)
-        for leg in (call.offer, call.connected):
+        for leg in (*call.offers, call.delayed, call.connected):
             if leg is not None:
                 leg.cancelled = leg.cancelled or "hangup"
                 if leg.answered:
@@ -872,17 +1304,10 @@ class InboundFlow:
         if kind == messages.AGENT_LOGOFF:
             return await self._logoff(message["agent"])
         if kind == messages.AGENT_PAUSE:
-            agent = self.agents.pause(
-                message["agent"], bool(message["paused"]), str(message.get("reason", ""))
-            )
-            at = local_time(now)
-            self._log_row(records.pause_all(at, agent.name, agent.paused, str(message.get("reason", ""))))
-            for campaign in sorted(agent.campaigns):
-                self._log_row(
-                    records.pause(at, campaign, agent.name, agent.paused, str(message.get("reason", "")))
-                )
-            self.dispatch()
-            return {"ok": True, "agent": agent.name, "state": agent.state(now).value}
+            return self._pause(message, now)
+        if kind == FINISH_WRAPUP:
+            left = self.finish_wrapup(str(message["agent"]))
+            return {"ok": True, "agent": message["agent"], "timeleft": int(left)}
         if kind == messages.PHONE_HANGUP:
             done = await self._hangup_phone(str(message["phone"]))
             # "result" is the seed's HangupPhone body (1/0); "ok" is what every reply carries.
@@ -893,6 +1318,71 @@ class InboundFlow:
             return {"ok": True, **self.snapshot()}
         return None
 
+    def _pause(self, message: messages.Message, now: float) -> dict[str, Any]:
+        """A break (pause with a motive) or its end, in every campaign or in ``campaigns`` only.
+
+        Rows: PAUSEALL/UNPAUSEALL then PAUSE/UNPAUSE per campaign (Asterisk's), and BREAK
+        motive|comment when a break with a motive starts, UNBREAK motive|comment|breaktime when it ends.
+        """
+        name = str(message["agent"])
+        paused = bool(message["paused"])
+        reason = str(message.get("reason", ""))
+        comment = str(message.get("comment", ""))
+        wanted = message.get("campaigns")
+        scope = None if not wanted else [str(c) for c in wanted]
+        agent = self.agents.pause(name, paused, reason, campaigns=scope)
+        at = local_time(now)
+        campaigns = sorted(agent.campaigns) if scope is None else sorted(scope)
+        if scope is None:
+            self._log_row(records.pause_all(at, agent.name, paused, reason))
+        for campaign in campaigns:
+            self._log_row(records.pause(at, campaign, agent.name, paused, reason))
+        running = self.breaks.pop(name, None)
+        if running is not None:
+            where, motive, said, started = running
+            self._log_row(records.break_end(at, where, name, motive, breaktime=now - started, comment=said))
+        if paused and reason:
+            where = records.NONE if scope is None else ",".join(campaigns)
+            self.breaks[name] = (where, reason, comment, now)
+            self._log_row(records.break_start(at, where, name, reason, comment))
+        self.dispatch()
+        return {
+            "ok": True,
+            "agent": agent.name,
+            "state": agent.state(now).value,
+            "status": agent.seed_status(now).value,
+        }
+
+    def finish_wrapup(self, name: str) -> float:
+        """End an agent's wrap-up early: FINISHWRAPUP timeleft; answers the seconds that were left."""
+        agent = self.agents.get(name)
+        now = self.clock()
+        if not agent.logged_in:
+            raise AgentError(f"agent {name!r} is not logged in")
+        if agent.wrapup_left(now) <= 0:
+            raise AgentError(f"agent {name!r} is not in wrap-up")
+        left = self.agents.finish_wrapup(name, now)
+        self._log_row(records.finish_wrapup(local_time(now), name, left, agent.last_campaign or records.NONE))
+        self.dispatch()
+        return left
+
+    async def _on_dtmf(self, event: dict[str, Any], _conn: AriConnection) -> None:
+        """A waiting caller's key: virtual hold, or the campaign's exit ``context`` (EXITWITHKEY)."""
+        channel_id = str((event.get("channel") or {}).get("id"))
+        call = self.calls.get(channel_id)
+        digit = str(event.get("digit", ""))
+        if call is None or call.phase is not Phase.WAITING or call.campaign is None or not digit:
+            return
+        campaign = call.campaign
+        if campaign.virtual_hold and campaign.virtual_hold_key == digit and self.virtual_hold is not None:
+            async with call.lock:
+                if call.phase is Phase.WAITING and call.offer is None and call.delayed is None:
+                    await self.virtual_hold.leave_line(call, digit)
+            return
+        if campaign.exit_context:
+            async with call.lock:
+                self._take_out(call, "key", digit)
+
     async def _logoff(self, name: str) -> dict[str, Any]:
         agent = self.agents.get(name)
         ringing_call = self.calls.get(agent.call) if agent.call else None
@@ -901,10 +1391,10 @@ class InboundFlow:
         self._log_row(records.agent_logoff(local_time(self.clock()), name, interface, seconds))
         if ringing_call is not None:
             async with ringing_call.lock:
-                leg = ringing_call.offer
-                if leg is not None and leg.offer.agent == name and not leg.ended:
-                    leg.cancelled = "logoff"
-                    await self._hangup_channel(leg.leg_id)
+                for leg in ringing_call.offers:
+                    if leg.offer.agent == name and not leg.ended:
+                        leg.cancelled = "logoff"
+                        await self._hangup_channel(leg.leg_id)
         self._publish_agent_changes()
         return {"ok": True, "agent": name, "logged_in_seconds": int(seconds)}
 
@@ -915,7 +1405,11 @@ class InboundFlow:
         call = self.calls.get(agent.call)
         if call is None:
             return False
-        leg = call.connected if call.phase is Phase.CONNECTED else call.offer
+        leg = (
+            call.connected
+            if call.phase is Phase.CONNECTED
+            else next((o for o in call.offers if o.offer.agent == agent.name and not o.ended), None)
+        )
         if leg is None or leg.offer.agent != agent.name:
             return False
         if not leg.answered:
@@ -953,8 +1447,13 @@ class InboundFlow:
         }
 
     def _publish_agent_changes(self) -> None:
+        """Publish the agents whose state changed: only those the registry marked since the last
+        call (a wrap-up's end is marked when routing advances past it), never a scan of all."""
         now = self.clock()
-        for agent in self.agents.agents.values():
+        for name in sorted(self.agents.drain_changed()):
+            agent = self.agents.agents.get(name)
+            if agent is None:
+                continue
             state = agent.state(now).value
             if self._published_states.get(agent.name) != state:
                 self._published_states[agent.name] = state
@@ -999,6 +1498,14 @@ def _ring_outcome(leg: AgentLeg, cause: int) -> RingOutcome | None:
     if status == "CONGESTION" or cause in CAUSES_CONGESTION:
         return RingOutcome.CONGESTION
     return None
+
+
+def _priority(text: str) -> int:
+    """The caller's priority from the Stasis arguments (``QUEUE_PRIO``); not a number: 0."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        return 0
 
 
 def _gone(exc: AriError) -> bool:

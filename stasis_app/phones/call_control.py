@@ -86,6 +86,8 @@ class CallControl:
         self.legs: dict[str, Notify] = {}
         self.answered: set[str] = set()
         self.playbacks: dict[str, Notify] = {}
+        #: Bridges made here and not destroyed yet, so that a stop can remove what is left.
+        self.bridges: set[str] = set()
         self._removers: list[Callable[[], None]] = []
 
     def install(self) -> None:
@@ -211,6 +213,7 @@ class CallControl:
     async def new_bridge(self, prefix: str, kind: str = "mixing") -> str:
         bridge_id = f"{prefix}-{uuid.uuid4().hex}"
         await self.connection.rest.bridges.createWithId(bridgeId=bridge_id, type=kind)
+        self.bridges.add(bridge_id)
         return bridge_id
 
     async def bridge_add(self, bridge_id: str, *channel_ids: str) -> bool:
@@ -221,7 +224,19 @@ class CallControl:
 
     async def destroy_bridge(self, bridge_id: str | None) -> None:
         if bridge_id:
+            self.bridges.discard(bridge_id)
             await self.request("bridges", "destroy", bridgeId=bridge_id)
+
+    async def release_all(self) -> None:
+        """At a stop, after the owners' tasks are gone: hang up every channel and leg still held
+        and remove every bridge still standing (an owner cancelled half-way through its cleanup
+        leaves them behind otherwise)."""
+        held = list(dict.fromkeys([*self.owners, *self.legs]))
+        for channel_id in held:
+            self.release(channel_id)
+            await self.hangup(channel_id)
+        for bridge_id in list(self.bridges):
+            await self.destroy_bridge(bridge_id)
 
     async def bridge_moh(self, bridge_id: str, on: bool, moh_class: str = "default") -> bool:
         if on:

@@ -505,6 +505,7 @@ class InCallService:
             await self.parking.close()
         if self.conferences is not None:
             await self.conferences.close()
+        await self.control.release_all()
 
     # InCallFeatures ---------------------------------------------------------------------------
 
