@@ -69,6 +69,7 @@ import logging
 import os
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -422,6 +423,11 @@ class Engine:
         self.global_vars: dict[str, str] = {}
         self._heard: dict[str, list[dict[str, Any]]] = {}
         self._heard_expiry: dict[str, float] = {}
+        #: (expiry, channel id) in expiry order (expiries only grow), so forgetting a channel
+        #: drops what has expired without looking at every channel ever forgotten.
+        self._heard_expiring: deque[tuple[float, str]] = deque()
+        #: Snoop channels by the channel they watch, in creation order.
+        self._snoops_of: dict[str, dict[str, None]] = {}
         #: Optional dialplan; without one, calls go to Stasis(opencontact, context, exten).
         self.dialplan: Dialplan | None = None
         self._runner: DialplanRunner | None = None
@@ -793,7 +799,8 @@ class Engine:
         peer = self.channels.get(ch.local_peer) if ch.local_peer else None
         if peer is not None and not peer.hanging_up:
             self._emit_channel("ChannelHangupRequest", peer, cause=cause)
-        for snoop in [c for c in self.channels.values() if c.snoop_target == ch.id]:
+        snoop_ids = list(self._snoops_of.get(ch.id, ()))
+        for snoop in [self.channels[s] for s in snoop_ids if s in self.channels]:
             self.hangup(snoop, 0)
         self.emit(
             "ChannelDestroyed",
@@ -812,11 +819,21 @@ class Engine:
         for app in self.apps.values():
             app.channel_ids.discard(ch.id)
             app.stasis_ids.discard(ch.id)
-        self._heard_expiry[ch.id] = time.monotonic() + HEARD_KEEP_SECONDS
-        for cid, expires in list(self._heard_expiry.items()):
-            if expires < time.monotonic():
+        if ch.snoop_target is not None:
+            watchers = self._snoops_of.get(ch.snoop_target)
+            if watchers is not None:
+                watchers.pop(ch.id, None)
+                if not watchers:
+                    del self._snoops_of[ch.snoop_target]
+        expiry = time.monotonic() + HEARD_KEEP_SECONDS
+        self._heard_expiry[ch.id] = expiry
+        self._heard_expiring.append((expiry, ch.id))
+        now = time.monotonic()
+        while self._heard_expiring and self._heard_expiring[0][0] < now:
+            expires, cid = self._heard_expiring.popleft()
+            if self._heard_expiry.get(cid) == expires:
                 self._heard.pop(cid, None)
-                self._heard_expiry.pop(cid, None)
+                del self._heard_expiry[cid]
 
     def answer(self, ch: Channel) -> None:
         """The channel (and, for Local, its other half) goes Up."""
@@ -1379,6 +1396,7 @@ class Engine:
             raise AriError(400, "Direction must be specified for at least spy or whisper")
         ch = self._new_channel("Snoop", target.id, "Up", snoop_id, f"Snoop/{target.id}-{next(self._seq):08x}")
         ch.snoop_target = target.id
+        self._snoops_of.setdefault(target.id, {})[ch.id] = None
         ch.variables["SNOOP_SPY"], ch.variables["SNOOP_WHISPER"] = spy, whisper
 
         async def run() -> None:

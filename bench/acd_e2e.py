@@ -29,6 +29,7 @@ import asyncio
 import base64
 import contextlib
 import cProfile
+import gc
 import json
 import logging
 import os
@@ -214,6 +215,9 @@ async def simulator(time_scale: float, profile: str | None = None) -> AsyncItera
         str(time_scale),
         "--dialplan",
         str(REPO_ROOT / "dialplan" / "extensions.conf"),
+        # Not a line of access log per request: this measures the simulator, not its logging.
+        "--log-level",
+        "WARNING",
     ]
     process = await asyncio.create_subprocess_exec(
         *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, env=child_env()
@@ -268,6 +272,32 @@ class Timings:
     cdrs: int = 0
 
 
+class GcPauses:
+    """Time spent in the garbage collector, per generation (a full collection stops everything)."""
+
+    def __init__(self) -> None:
+        self.pauses: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = perf_counter()
+        else:
+            self.pauses[info["generation"]].append(perf_counter() - self._started)
+
+    def start(self) -> None:
+        gc.callbacks.append(self)
+
+    def stop(self) -> None:
+        if self in gc.callbacks:
+            gc.callbacks.remove(self)
+
+    def text(self) -> str:
+        return "   ".join(
+            f"gen{g} {len(p)}x max {max(p, default=0.0) * 1000:.1f} ms" for g, p in self.pauses.items()
+        )
+
+
 class LoopLag:
     """How late a 10 ms timer fires on this event loop: a busy loop delays every call's next step."""
 
@@ -307,6 +337,7 @@ class Measured:
     strays: dict[str, int] = field(default_factory=dict)
     tally: dict[str, Any] = field(default_factory=dict)
     timed_out: bool = False
+    gc: str = ""
 
 
 @dataclass
@@ -489,6 +520,8 @@ async def run(opts: Options) -> int:
         profiler = cProfile.Profile() if opts.profile else None
         timings.events.clear()
         lag = LoopLag()
+        gc_pauses = GcPauses()
+        gc_pauses.start()
         requests_before = conn.status().requests
         events_before = conn.events_received
         sim_cpu_before = cpu_seconds_of(sim.process.pid) or 0.0
@@ -506,6 +539,8 @@ async def run(opts: Options) -> int:
         if profiler is not None:
             profiler.disable()
         lag.stop()
+        gc_pauses.stop()
+        measured.gc = gc_pauses.text()
         measured.elapsed = time.perf_counter() - started
         measured.own_cpu = own_cpu_seconds() - own_cpu_before
         measured.sim_cpu = (cpu_seconds_of(sim.process.pid) or 0.0) - sim_cpu_before
@@ -616,6 +651,7 @@ def report(opts: Options, timings: Timings, measured: Measured) -> int:
             f"p99 {percentile(measured.lags, 0.99) * 1000:.1f} ms   "
             f"max {max(measured.lags, default=0.0) * 1000:.1f} ms",
         ),
+        ("Stasis garbage collections", measured.gc),
         ("queue_log events", ", ".join(f"{k} {v}" for k, v in sorted(timings.events.items()))),
         ("CDRs", str(timings.cdrs)),
         ("strays after the run", ", ".join(f"{k} {v}" for k, v in strays.items())),

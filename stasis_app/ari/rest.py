@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any, cast
-from urllib.parse import urljoin
+from urllib.parse import quote_plus, urljoin
 
 import aiohttp
 from aioari.client import Client as _AioariClient
@@ -220,11 +220,55 @@ class RestApi:
         operation = self._operation(resource, nickname)
         if operation is None:
             raise AttributeError(f"ARI has no operation {resource}.{nickname}")
-        reply = await operation(**params)
+        if operation.json.get("is_websocket") or not isinstance(operation.http_client, SessionTransport):
+            reply = await operation(**params)
+        else:
+            reply = await _send(operation, params)
         result = await reply.json() if isinstance(reply, _Reply) else None
         if self._observer is not None:
             self._observer(resource, nickname, params, result)
         return result
+
+
+async def _send(operation: Any, arguments: Mapping[str, object]) -> _Reply:
+    """One operation on the call path, as aioswagger11 would send it (path parameters quoted into
+    the URL, query parameters, body parameters as a JSON object, list values comma-joined, the same
+    errors for a missing or unknown parameter), without its per-call debug formatting."""
+    spec: dict[str, Any] = operation.json
+    nickname = spec["nickname"]
+    left = dict(arguments)
+    uri: str = operation.uri
+    query: dict[str, object] = {}
+    body: dict[str, object] | None = None
+    for param in spec.get("parameters", ()):
+        name = param["name"]
+        value = left.get(name)
+        if isinstance(value, list):
+            value = ",".join(value)
+        if value is None:
+            if param["required"]:
+                raise TypeError(f"Missing required parameter '{name}' for '{nickname}'")
+            continue
+        kind = param["paramType"]
+        if kind == "path":
+            uri = uri.replace("{" + name + "}", quote_plus(str(value)))
+        elif kind == "query":
+            query[name] = value
+        elif kind == "body":
+            body = body or {}
+            body[name] = value
+        else:
+            raise AssertionError(f"Unsupported paramType {kind}")
+        del left[name]
+    if left:
+        raise TypeError(f"'{nickname}' does not have parameters {left.keys()!r}")
+    headers = {"Accept": "application/json"}
+    data = None
+    if body:
+        data = json.dumps(body)
+        headers["Content-type"] = "application/json"
+    transport: SessionTransport = operation.http_client
+    return await transport.request(spec["httpMethod"], uri, params=query, headers=headers, data=data)
 
 
 def basic_authorization(username: str, password: str) -> str:
