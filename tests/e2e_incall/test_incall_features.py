@@ -119,6 +119,10 @@ async def test_blind_transfer_no_answer_returns_to_transferrer(
     await harness.register_phone("202", Behaviour("answer"))
     await harness.register_phone("203", Behaviour("ring"))
     system = await start(harness, start_system)
+    incall = system.service.incall
+    assert incall is not None
+    # Long enough that the test's answer always comes before the consultation times out.
+    incall.settings.ring_timeout = 30
     caller, _phone = await talking(system)
     await harness.press(_phone, "##203#")
     await harness.wait_for_ringing("203", within=10)
@@ -166,6 +170,10 @@ async def test_blind_transfer_caller_hangs_up_while_target_rings(
     await harness.register_phone("202", Behaviour("answer"))
     await harness.register_phone("203", Behaviour("ring"))
     system = await start(harness, start_system)
+    incall = system.service.incall
+    assert incall is not None
+    # Long enough that the test's answer always comes before the consultation times out.
+    incall.settings.ring_timeout = 30
     caller, phone = await talking(system)
     await harness.press(phone, "##203#")
     await harness.wait_for_ringing("203", within=10)
@@ -239,14 +247,18 @@ async def test_attended_transfer_transferrer_hangs_up_before_target_answers(
     harness: CallHarness, start_system: Starter
 ) -> None:
     await harness.register_phone("202", Behaviour("answer"))
-    await harness.register_phone("203", Behaviour("answer", answer_after=1.5))
+    # The target rings until the test answers it, so the transferrer surely hangs up first.
+    await harness.register_phone("203", Behaviour("ring"))
     system = await start(harness, start_system)
-    caller, phone = await talking(system)
-    await harness.press(phone, "#0203#")
-    await harness.wait_for_ringing("203", within=10)
-    await harness.hangup(phone)
     incall = system.service.incall
     assert incall is not None
+    # Long enough that the test's answer always comes before the consultation times out.
+    incall.settings.ring_timeout = 30
+    caller, phone = await talking(system)
+    await harness.press(phone, "#0203#")
+    target = await harness.wait_for_ringing("203", within=10)
+    await harness.hangup(phone)
+    await harness.answer(target)
     conv = next(iter(c for c in incall.conversations.values() if not c.over))
     target_id = await _wait_other(conv, caller.channel_id)
     assert conv.machine.path()[-3:] == ["consult-ringing", "ringing-target", "completed"]
