@@ -177,6 +177,11 @@ def client_ip() -> str:
     return request.remote_addr or ""
 
 
+def caller_actor() -> Actor:
+    """The authenticated caller of this request as the audit trail names them."""
+    return Actor(current_caller().username, client_ip())
+
+
 Style = Literal["integra", "json"]
 
 

@@ -19,7 +19,7 @@ is handled. ARI requests are counted by the connection layer.
 
     python bench/acd_e2e.py                                  # 500 agents, 2,000 calls at 150/s
     python bench/acd_e2e.py --rate 250 --campaigns 20 --strategy leastrecent
-    python bench/acd_e2e.py --database mysql+pymysql://user:pw@127.0.0.1/empty_db
+    python bench/acd_e2e.py --database mysql+pymysql://root@127.0.0.1:3306   # a scratch MariaDB database
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ from time import perf_counter
 from typing import Any
 
 import aiohttp
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from bus import InProcessBus
@@ -401,6 +404,32 @@ class TimedWriter(RecordWriter):
         return super().cdr(**cols)
 
 
+def database_for(option: str, workdir: Path) -> tuple[str, URL | None]:
+    """The database URL to use, and the scratch database to drop afterwards (if one was made).
+
+    ``sqlite``: a file in the run's directory. A MySQL/MariaDB server URL without a database name:
+    a fresh ``oc_bench_<hex>`` database on it, dropped at the end. Any other URL is used as given.
+    """
+    if option == "sqlite":
+        return f"sqlite:///{workdir / 'bench.db'}", None
+    url = make_url(option)
+    if url.get_backend_name() not in ("mysql", "mariadb") or url.database:
+        return option, None
+    scratch = url.set(database=f"oc_bench_{uuid.uuid4().hex[:12]}")
+    server = create_engine(url)
+    with server.begin() as connection:
+        connection.execute(text(f"CREATE DATABASE `{scratch.database}` CHARACTER SET utf8mb4"))
+    server.dispose()
+    return scratch.render_as_string(hide_password=False), scratch
+
+
+def drop_scratch_database(scratch: URL) -> None:
+    server = create_engine(scratch.set(database=None))
+    with server.begin() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS `{scratch.database}`"))
+    server.dispose()
+
+
 def seed_database(factory: sessionmaker[Session], opts: Options) -> list[str]:
     """Campaign rows (one DID each) and their members; returns the DIDs."""
     dids = []
@@ -441,7 +470,7 @@ async def run(opts: Options) -> int:
         level=opts.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    database_url = opts.database if opts.database != "sqlite" else f"sqlite:///{workdir / 'bench.db'}"
+    database_url, scratch = database_for(opts.database, workdir)
     engine = make_engine(database_url)
     create_schema(engine)
     factory = session_factory(engine)
@@ -564,6 +593,8 @@ async def run(opts: Options) -> int:
         writer.stop()
         await bus.close()
     engine.dispose()
+    if scratch is not None:
+        drop_scratch_database(scratch)
     if profiler is not None and opts.profile:
         profiler.dump_stats(opts.profile)
 
@@ -614,10 +645,11 @@ def report(opts: Options, timings: Timings, measured: Measured) -> int:
     routed_rate = connects / (last - first) if connects > 1 and last > first else 0.0
     per_thousand = 1000 / max(connects, 1)
     placing = float(tally.get("placing_seconds", 0.0)) or float("nan")
+    database_kind = "SQLite" if opts.database == "sqlite" else make_url(opts.database).get_backend_name()
     print(
         f"{opts.agents} agents, {opts.campaigns} campaign(s), {opts.strategy}; {opts.calls} calls offered at "
         f"{opts.rate:g}/s; phones answer after {opts.answer_after:g} sim-s x {opts.time_scale:g}, talk "
-        f"{opts.talk:g} s; database {'SQLite' if opts.database == 'sqlite' else 'given URL'}"
+        f"{opts.talk:g} s; database {database_kind}"
     )
     if measured.timed_out:
         print(f"STOPPED at the {opts.limit:.0f} s limit")
@@ -684,7 +716,12 @@ def main() -> None:
         "--talk", type=float, default=1.0, help="seconds from CONNECT to the caller's hang-up"
     )
     parser.add_argument("--time-scale", type=float, default=0.05, help="simulator's time scale")
-    parser.add_argument("--database", default="sqlite", help="'sqlite' (a temporary file) or a URL")
+    parser.add_argument(
+        "--database",
+        default="sqlite",
+        help="'sqlite' (a temporary file), a MySQL/MariaDB server URL (a scratch database is made "
+        "and dropped), or a database URL",
+    )
     parser.add_argument("--limit", type=float, default=120.0, help="stop after this many seconds")
     parser.add_argument("--log-level", default="INFO", help="the Stasis side's logging level (to a file)")
     parser.add_argument("--profile", default=None, help="write a cProfile of the Stasis side here")

@@ -46,6 +46,17 @@ def query_value(value: Any) -> str:
     return str(value)
 
 
+async def response_body(response: aiohttp.ClientResponse) -> Any:
+    """The body as decoded JSON; the plain text when it is not JSON; None when it is empty."""
+    text = await response.text()
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 class AriClient:
     """HTTP access to one ARI server with basic authentication."""
 
@@ -80,14 +91,7 @@ class AriClient:
         async with self.session.request(
             method, f"{self.root}/ari{path}", params=query, json=body
         ) as response:
-            text = await response.text()
-            decoded: Any = None
-            if text:
-                try:
-                    decoded = json.loads(text)
-                except ValueError:
-                    decoded = text
-            return response.status, decoded
+            return response.status, await response_body(response)
 
     async def expect(
         self,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from aiohttp import web
 from ari_sim.engine import Engine
 from ari_sim.server import build
 from ari_sim.settings import SimSettings
-from harness.ari_client import AriClient
+from harness.ari_client import AriClient, response_body
 from harness.base import CAUSE_NORMAL, Behaviour, CallHarness, FarEnd, Heard
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -101,13 +100,7 @@ class SimHarness(CallHarness):
 
     async def control(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         async with self.ari.session.request(method, f"{self.ari.root}/_sim{path}", json=body) as response:
-            text = await response.text()
-            decoded: Any = None
-            if text:
-                try:
-                    decoded = json.loads(text)
-                except ValueError:
-                    decoded = text
+            decoded = await response_body(response)
             if response.status >= 300:
                 raise ControlError(method, path, response.status, decoded)
             return decoded

@@ -33,6 +33,7 @@ from admin_api.auth import (
     STAFF,
     LoginRefused,
     authenticate,
+    caller_actor,
     client_ip,
     current_caller,
     issue_token,
@@ -230,7 +231,7 @@ def agent_logoff() -> Response:
         accepted = ask_stasis(messages.agent_logoff(agent, interface, form["message"]))
         record_audit(
             session,
-            Actor(current_caller().username, client_ip()),
+            caller_actor(),
             "agent.logoff",
             f"agent:{agent}",
             {"interface": interface, "message": form["message"], "accepted": accepted},
@@ -253,9 +254,7 @@ def hangup_phone() -> Response:
         if session.get(PsEndpoint, phone) is None:
             raise SeedRefusal(f"no phone {phone}")
         done = ask_stasis(messages.phone_hangup(phone))
-        record_audit(
-            session, Actor(caller.username, client_ip()), "phone.hangup", f"phone:{phone}", {"done": done}
-        )
+        record_audit(session, caller_actor(), "phone.hangup", f"phone:{phone}", {"done": done})
         session.commit()
     return text("1" if done else "0")
 
@@ -317,7 +316,7 @@ def add_sip() -> Response:
             raise SeedRefusal(exc.message) from exc
         record_audit(
             session,
-            Actor(current_caller().username, client_ip()),
+            caller_actor(),
             "sip.add",
             f"phone:{extension}",
             {"agent": username, "agent_created": created},
@@ -360,7 +359,7 @@ def add_queue_member() -> Response:
             member.paused = entry["paused"]
             record_audit(
                 session,
-                Actor(current_caller().username, client_ip()),
+                caller_actor(),
                 "member.add",
                 f"campaign:{campaign.name}",
                 {"interface": interface},

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response, jsonify, url_for
 from marshmallow import ValidationError
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from admin_api.agents_store import (
@@ -21,14 +21,14 @@ from admin_api.agents_store import (
     remove_phone,
     user_summary,
 )
-from admin_api.audit import Actor, record_audit
-from admin_api.auth import ADMINISTRATIVE, AGENT, ROLES, STAFF, client_ip, current_caller, require_roles
+from admin_api.audit import record_audit
+from admin_api.auth import ADMINISTRATIVE, AGENT, ROLES, STAFF, caller_actor, current_caller, require_roles
 from admin_api.commands import tell_stasis
 from admin_api.errors import ApiError, conflict, not_found
 from admin_api.schemas.v1 import AgentCreate, AgentUpdate
 from admin_api.services import services
 from admin_api.v1.blueprint import blueprint
-from admin_api.v1.inputs import json_body, page_args, page_body
+from admin_api.v1.inputs import json_body, page_args, page_of_rows
 from bus import messages
 from datastore.models import CampaignMember, PsAuth, PsEndpoint, User, sip_phone_rows
 from datastore.passwords import hash_password, sip_md5_cred
@@ -62,18 +62,17 @@ def _reload(names: list[str]) -> None:
 @blueprint.get("/agents")
 @require_roles(*STAFF)
 def list_agents() -> Response:
-    page, per_page = page_args()
+    page = page_args()
     with services().sessions() as session:
-        total = session.scalar(select(func.count()).select_from(User).where(User.role == AGENT)) or 0
-        users = session.scalars(
-            select(User)
-            .where(User.role == AGENT)
-            .order_by(User.username)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
+        agents = page_of_rows(
+            session,
+            page,
+            User,
+            User.username,
+            lambda user: user_summary(session, user),
+            where=User.role == AGENT,
         )
-        items = [user_summary(session, user) for user in users]
-    return jsonify(page_body(items, page, per_page, total))
+    return jsonify(agents)
 
 
 @blueprint.get("/agents/<username>")
@@ -113,7 +112,7 @@ def create_agent() -> tuple[Response, int, dict[str, str]]:
         summary = user_summary(session, user)
         record_audit(
             session,
-            Actor(current_caller().username, client_ip()),
+            caller_actor(),
             "agent.create",
             f"agent:{user.username}",
             after=summary,
@@ -210,7 +209,7 @@ def update_agent(username: str) -> Response:
         detail = {"rotated": sorted(name for name in ("password", "sip_secret") if name in body)}
         record_audit(
             session,
-            Actor(current_caller().username, client_ip()),
+            caller_actor(),
             "agent.update",
             f"agent:{username}",
             detail,
@@ -231,7 +230,7 @@ def delete_agent(username: str) -> tuple[str, int]:
         campaigns = delete_user(session, user)
         record_audit(
             session,
-            Actor(current_caller().username, client_ip()),
+            caller_actor(),
             "agent.delete",
             f"agent:{username}",
             {"campaigns": campaigns},

@@ -5,20 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, jsonify, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_api.agents_store import find_user
-from admin_api.audit import Actor, record_audit
-from admin_api.auth import ADMINISTRATIVE, STAFF, client_ip, current_caller, require_roles
+from admin_api.audit import record_audit
+from admin_api.auth import ADMINISTRATIVE, STAFF, caller_actor, require_roles
 from admin_api.commands import member_interface, tell_stasis
 from admin_api.errors import conflict, not_found
 from admin_api.schemas.v1 import CAMPAIGN_FIELDS, CampaignCreate, CampaignUpdate, MemberCreate, MemberUpdate
 from admin_api.services import services
 from admin_api.v1.blueprint import blueprint
-from admin_api.v1.inputs import json_body, page_args, page_body
+from admin_api.v1.inputs import json_body, page_args, page_of_rows
 from bus import messages
-from datastore.models import Campaign, CampaignMember
+from datastore.models import Campaign, CampaignMember, User
 
 
 def campaign_body(campaign: Campaign) -> dict[str, Any]:
@@ -51,14 +51,10 @@ def _campaign_or_404(session: Session, name: str) -> Campaign:
 @blueprint.get("/campaigns")
 @require_roles(*STAFF)
 def list_campaigns() -> Response:
-    page, per_page = page_args()
+    page = page_args()
     with services().sessions() as session:
-        total = session.scalar(select(func.count()).select_from(Campaign)) or 0
-        campaigns = session.scalars(
-            select(Campaign).order_by(Campaign.name).limit(per_page).offset((page - 1) * per_page)
-        )
-        items = [campaign_body(campaign) for campaign in campaigns]
-    return jsonify(page_body(items, page, per_page, total))
+        campaigns = page_of_rows(session, page, Campaign, Campaign.name, campaign_body)
+    return jsonify(campaigns)
 
 
 @blueprint.get("/campaigns/<name>")
@@ -81,7 +77,7 @@ def create_campaign() -> tuple[Response, int, dict[str, str]]:
         summary = campaign_body(campaign)
         record_audit(
             session,
-            Actor(current_caller().username, client_ip()),
+            caller_actor(),
             "campaign.create",
             f"campaign:{campaign.name}",
             after=summary,
@@ -105,7 +101,7 @@ def update_campaign(name: str) -> Response:
         changed = {key: after[key] for key in body if before.get(key) != after.get(key)}
         record_audit(
             session,
-            Actor(current_caller().username, client_ip()),
+            caller_actor(),
             "campaign.update",
             f"campaign:{name}",
             before={key: before[key] for key in changed},
@@ -125,7 +121,7 @@ def delete_campaign(name: str) -> tuple[str, int]:
         session.delete(campaign)
         record_audit(
             session,
-            Actor(current_caller().username, client_ip()),
+            caller_actor(),
             "campaign.delete",
             f"campaign:{name}",
             before=before,
@@ -145,23 +141,29 @@ def _member_or_404(session: Session, campaign: str, member_id: int) -> CampaignM
     return member
 
 
+def _member_user_or_404(session: Session, username: str) -> User:
+    """The user a member row may name: anyone but an administrative user."""
+    user = find_user(session, username)
+    if user is None or user.role == ADMINISTRATIVE:
+        raise not_found(f"agent {username}")
+    return user
+
+
 @blueprint.get("/campaigns/<name>/members")
 @require_roles(*STAFF)
 def list_members(name: str) -> Response:
-    page, per_page = page_args()
+    page = page_args()
     with services().sessions() as session:
         _campaign_or_404(session, name)
-        where = CampaignMember.queue_name == name
-        total = session.scalar(select(func.count()).select_from(CampaignMember).where(where)) or 0
-        members = session.scalars(
-            select(CampaignMember)
-            .where(where)
-            .order_by(CampaignMember.uniqueid)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
+        members = page_of_rows(
+            session,
+            page,
+            CampaignMember,
+            CampaignMember.uniqueid,
+            member_body,
+            where=CampaignMember.queue_name == name,
         )
-        items = [member_body(member) for member in members]
-    return jsonify(page_body(items, page, per_page, total))
+    return jsonify(members)
 
 
 @blueprint.get("/campaigns/<name>/members/<int:member_id>")
@@ -178,9 +180,7 @@ def create_member(name: str) -> tuple[Response, int, dict[str, str]]:
     interface = member_interface(body["interface"])
     with services().sessions() as session:
         _campaign_or_404(session, name)
-        user = find_user(session, body["membername"])
-        if user is None or user.role == ADMINISTRATIVE:
-            raise not_found(f"agent {body['membername']}")
+        user = _member_user_or_404(session, body["membername"])
         taken = session.scalars(
             select(CampaignMember).where(
                 CampaignMember.queue_name == name, CampaignMember.interface == interface
@@ -202,7 +202,7 @@ def create_member(name: str) -> tuple[Response, int, dict[str, str]]:
         summary = member_body(member)
         record_audit(
             session,
-            Actor(current_caller().username, client_ip()),
+            caller_actor(),
             "member.add",
             f"campaign:{name}",
             after=summary,
@@ -221,9 +221,7 @@ def update_member(name: str, member_id: int) -> Response:
         member = _member_or_404(session, name, member_id)
         before = member_body(member)
         if "membername" in body:
-            user = find_user(session, body["membername"])
-            if user is None or user.role == ADMINISTRATIVE:
-                raise not_found(f"agent {body['membername']}")
+            user = _member_user_or_404(session, body["membername"])
             member.membername = user.username
         if "paused" in body:
             member.paused = int(body["paused"])
@@ -234,7 +232,7 @@ def update_member(name: str, member_id: int) -> Response:
         after = member_body(member)
         record_audit(
             session,
-            Actor(current_caller().username, client_ip()),
+            caller_actor(),
             "member.update",
             f"campaign:{name}",
             before=before,
@@ -254,7 +252,7 @@ def delete_member(name: str, member_id: int) -> tuple[str, int]:
         session.delete(member)
         record_audit(
             session,
-            Actor(current_caller().username, client_ip()),
+            caller_actor(),
             "member.remove",
             f"campaign:{name}",
             before=before,

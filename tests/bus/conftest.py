@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-import redis
+from reachable_redis import reachable_redis_url
 from redis_server import PrivateRedis
 
 from bus import InProcessBus, RedisBus
@@ -16,15 +15,7 @@ from bus.base import BusCore
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    url = os.environ.get("OC_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        assert client.ping(), f"Redis at {url} does not answer PING"
-    except redis.ConnectionError as exc:
-        pytest.fail(f"Redis at {url} is unreachable (the bus tests need a real Redis): {exc}")
-    finally:
-        client.close()
-    return url
+    return reachable_redis_url("the bus tests")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ Stasis application with the arguments dialplan/extensions.conf gives them."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,11 +12,10 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from ari_sim.engine import Engine
-from ari_sim.server import build
 from ari_sim.settings import SimSettings
+from harness.sim_backend import SimServer
 
 CONF = Path(__file__).resolve().parents[2] / "dialplan" / "extensions.conf"
 
@@ -42,17 +40,13 @@ class Running:
 
 @pytest.fixture
 async def running() -> AsyncIterator[Running]:
-    settings = SimSettings(port=0, dialplan_path=str(CONF), time_scale=0.01)
-    engine, app = build(settings)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    token = base64.b64encode(f"{settings.username}:{settings.password}".encode()).decode()
-    async with aiohttp.ClientSession(headers={"Authorization": f"Basic {token}"}) as session:
-        yield Running(engine, f"http://127.0.0.1:{port}", session)
-    await runner.cleanup()
+    server = SimServer(SimSettings(port=0, dialplan_path=str(CONF), time_scale=0.01))
+    await server.start()
+    assert server.engine is not None
+    client = server.client()
+    yield Running(server.engine, server.url, client.session)
+    await client.close()
+    await server.stop()
 
 
 async def next_of(ws: aiohttp.ClientWebSocketResponse, event_type: str, limit: int = 60) -> dict[str, Any]:

@@ -13,31 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e_support import CLEAN, PRODUCT_APP, ProductServices, harness, harness_phone_settings
 from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session
 
-from bus import InProcessBus
-from datastore.database import make_engine, session_factory
+from datastore.database import make_engine
 from datastore.models import PhoneFeatures
 from harness.base import CallHarness, FarEnd
-from harness.selection import backend_names, open_harness
 from stasis_app.phones.internal_flow import CallRecord
-from stasis_app.phones.services import PhoneSettings
-from stasis_app.service import ServiceSettings, StasisService, build_service
-from stasis_app.settings import AriSettings, Settings
+from stasis_app.service import StasisService
 
-PRODUCT_APP = "opencontact"
+__all__ = ["CLEAN", "PRODUCT_APP", "harness"]
+
 EXTENSIONS = ("201", "202", "203", "204", "205", "206")
-CLEAN: dict[str, list[str]] = {"channels": [], "bridges": []}
-
-
-@pytest.fixture(params=backend_names())
-async def harness(request: pytest.FixtureRequest) -> AsyncIterator[CallHarness]:
-    opened = await open_harness(str(request.param))
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 @pytest.fixture
@@ -93,36 +81,13 @@ Starter = Callable[..., Awaitable[System]]
 async def start_system(
     harness: CallHarness, db_engine: Engine, mariadb_url: str, tmp_path: Path
 ) -> AsyncIterator[Starter]:
-    started: list[tuple[StasisService, InProcessBus]] = []
+    services = ProductServices(harness, mariadb_url, tmp_path / "journal")
 
     async def start(**phone_options: Any) -> System:
-        ari = harness.ari
-        settings = Settings(
-            ari=AriSettings(url=ari.root, username=ari.username, password=ari.password, app=PRODUCT_APP)
-        )
-        options: dict[str, Any] = {
-            "extension_dial": harness.phone_endpoint("{ext}"),
-            "trunk_dial": harness.phone_endpoint("{number}"),
-            "ring_timeout": 2,
-            **phone_options,
-        }
-        bus = InProcessBus()
-        await bus.start()
-        service = build_service(
-            settings,
-            service_settings=ServiceSettings(database_url=mariadb_url, journal_dir=str(tmp_path / "journal")),
-            bus=bus,
-            session_factory=session_factory(make_engine(mariadb_url)),
-            phone_settings=PhoneSettings(**options),
-        )
-        await service.start()
-        await asyncio.wait_for(service.connection.wait_connected(), 10)
-        started.append((service, bus))
+        service, _ = await services.start(harness_phone_settings(harness, **phone_options))
         return System(harness, service, db_engine)
 
     try:
         yield start
     finally:
-        for service, bus in started:
-            await service.stop()
-            await bus.close()
+        await services.stop_all()

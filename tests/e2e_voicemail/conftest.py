@@ -1,8 +1,9 @@
 """Voicemail end to end: the product's service against the harness, phones 201-206 in MariaDB, and a
 local SMTP server (aiosmtpd, in the test's own event loop) receiving the notifications.
 
-The harness and the phone rows are the phone tests' fixtures. Far ends are silent, so messages are
-recorded with silence detection off: a message ends with ``#`` or the caller hanging up.
+The harness is the shared e2e fixture, the phone rows the phone tests' fixture. Far ends are silent,
+so messages are recorded with silence detection off: a message ends with ``#`` or the caller hanging
+up.
 """
 
 from __future__ import annotations
@@ -19,23 +20,18 @@ from typing import Any
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SmtpSession
-from e2e_phones.conftest import PRODUCT_APP, db_engine, harness
+from e2e_phones.conftest import db_engine
+from e2e_support import CLEAN, ProductServices, harness, harness_phone_settings, played
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
-from bus import InProcessBus
-from datastore.database import make_engine, session_factory
 from datastore.models import VoicemailBox, VoicemailMessage
-from harness.base import CallHarness, FarEnd, Heard
+from harness.base import CallHarness, FarEnd
 from stasis_app.phones.mail import MailSettings
-from stasis_app.phones.services import PhoneSettings
 from stasis_app.phones.voicemail import RECORDING_PREFIX, Voicemail, VoicemailRecord, VoicemailSettings
-from stasis_app.service import ServiceSettings, StasisService, build_service
-from stasis_app.settings import AriSettings, Settings
+from stasis_app.service import StasisService
 
-__all__ = ["db_engine", "harness"]
-
-CLEAN: dict[str, list[str]] = {"channels": [], "bridges": []}
+__all__ = ["CLEAN", "db_engine", "harness", "played"]
 
 
 @dataclass
@@ -153,10 +149,6 @@ class System:
 Starter = Callable[..., Awaitable[System]]
 
 
-def played(items: list[Heard]) -> list[str]:
-    return [str(item.get("media")) for item in items if item.get("kind") == "playback"]
-
-
 @pytest.fixture
 def voicemail_db(db_engine: Engine) -> Engine:
     """The phones' database without boxes or messages from earlier tests."""
@@ -171,18 +163,9 @@ def voicemail_db(db_engine: Engine) -> Engine:
 async def start_system(
     harness: CallHarness, voicemail_db: Engine, mariadb_url: str, tmp_path: Path, mail_server: MailCatcher
 ) -> AsyncIterator[Starter]:
-    started: list[tuple[StasisService, InProcessBus]] = []
+    services = ProductServices(harness, mariadb_url, tmp_path / "journal")
 
     async def start(**voicemail_options: Any) -> System:
-        ari = harness.ari
-        settings = Settings(
-            ari=AriSettings(url=ari.root, username=ari.username, password=ari.password, app=PRODUCT_APP)
-        )
-        phone_settings = PhoneSettings(
-            extension_dial=harness.phone_endpoint("{ext}"),
-            trunk_dial=harness.phone_endpoint("{number}"),
-            ring_timeout=2,
-        )
         options: dict[str, Any] = {
             "mail": MailSettings(host="127.0.0.1", port=mail_server.port, sender="pbx@example.test"),
             "max_silence_seconds": 0,
@@ -192,27 +175,13 @@ async def start_system(
             "inter_digit_timeout": 3.0,
             **voicemail_options,
         }
-        bus = InProcessBus()
-        await bus.start()
-        service = build_service(
-            settings,
-            service_settings=ServiceSettings(database_url=mariadb_url, journal_dir=str(tmp_path / "journal")),
-            bus=bus,
-            session_factory=session_factory(make_engine(mariadb_url)),
-            phone_settings=phone_settings,
-            voicemail_settings=VoicemailSettings(**options),
-        )
-        await service.start()
-        await asyncio.wait_for(service.connection.wait_connected(), 10)
-        started.append((service, bus))
+        service, _ = await services.start(harness_phone_settings(harness), VoicemailSettings(**options))
         return System(harness, service, voicemail_db, mail_server)
 
     try:
         yield start
     finally:
-        for service, bus in started:
-            await service.stop()
-            await bus.close()
+        await services.stop_all()
         # Stored messages outlive the test on a real Asterisk: remove the ones voicemail made.
         for item in await harness.ari.get("/recordings/stored"):
             name = str(item["name"])

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
-import redis
+from reachable_redis import reachable_redis_url
 from realtime_system import (
     SUPERVISOR_PHONE,
     ApiProcess,
@@ -21,15 +20,7 @@ from realtime_system import (
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    url = os.environ.get("OC_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        assert client.ping(), f"Redis at {url} does not answer PING"
-    except redis.ConnectionError as exc:
-        pytest.fail(f"Redis at {url} is unreachable (the real-time tests need a real Redis): {exc}")
-    finally:
-        client.close()
-    return url
+    return reachable_redis_url("the real-time tests")
 
 
 @pytest.fixture(scope="module")

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from ari_sim.engine import Engine
-from ari_sim.server import create_app
 from ari_sim.settings import SimSettings
+from harness.sim_backend import SimServer
 
 TIME_SCALE = 0.01
 
@@ -92,18 +90,13 @@ class Sim:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Sim]:
-    settings = SimSettings(port=0, time_scale=TIME_SCALE)
-    engine = Engine(settings)
-    app: web.Application = create_app(engine, settings)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    token = base64.b64encode(f"{settings.username}:{settings.password}".encode()).decode()
-    async with aiohttp.ClientSession(headers={"Authorization": f"Basic {token}"}) as session:
-        yield Sim(engine, f"http://127.0.0.1:{port}", session)
-    await runner.cleanup()
+    server = SimServer(SimSettings(port=0, time_scale=TIME_SCALE))
+    await server.start()
+    assert server.engine is not None
+    client = server.client()
+    yield Sim(server.engine, server.url, client.session)
+    await client.close()
+    await server.stop()
 
 
 def types(events: list[dict[str, Any]]) -> list[str]:

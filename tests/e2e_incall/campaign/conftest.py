@@ -14,35 +14,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e_support import CLEAN, ProductServices, harness, harness_phone_settings, played
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from bus import COMMANDS, EVENTS, InProcessBus, Message
 from bus import messages as bus_messages
-from datastore.database import make_engine, session_factory
+from datastore.database import make_engine
 from datastore.models import Campaign, CampaignMember, Cdr, PhoneFeatures, QueueLogEntry
-from harness.base import CallHarness, FarEnd, Heard
-from harness.selection import backend_names, open_harness
+from harness.base import CallHarness, FarEnd
 from stasis_app.phones.codes import FeatureCodes
-from stasis_app.phones.services import PhoneSettings
-from stasis_app.service import ServiceSettings, StasisService, build_service
-from stasis_app.settings import AriSettings, Settings
+from stasis_app.service import StasisService
 
-PRODUCT_APP = "opencontact"
+__all__ = ["CLEAN", "harness", "played"]
+
 EXTENSIONS = ("201", "202", "203", "204", "205", "206")
-CLEAN: dict[str, list[str]] = {"channels": [], "bridges": []}
 CUSTOMER = "5550100"
 CUSTOMER_NAME = "Customer"
 FAST = FeatureCodes(interdigit_timeout=0.4)
-
-
-@pytest.fixture(params=backend_names())
-async def harness(request: pytest.FixtureRequest) -> AsyncIterator[CallHarness]:
-    opened = await open_harness(str(request.param))
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 @pytest.fixture
@@ -139,10 +128,6 @@ class System:
         return await self.harness.place_call(did, CUSTOMER, caller_name=CUSTOMER_NAME)
 
 
-def played(items: list[Heard]) -> list[str]:
-    return [str(item.get("media")) for item in items if item.get("kind") == "playback"]
-
-
 Starter = Callable[..., Awaitable[System]]
 
 
@@ -150,7 +135,7 @@ Starter = Callable[..., Awaitable[System]]
 async def start_system(
     harness: CallHarness, db_engine: Engine, mariadb_url: str, tmp_path: Path
 ) -> AsyncIterator[Starter]:
-    started: list[System] = []
+    services = ProductServices(harness, mariadb_url, tmp_path / "journal")
 
     async def start(
         campaigns: dict[str, tuple[str, dict[str, str]]] | None = None, **phone_options: Any
@@ -158,42 +143,20 @@ async def start_system(
         """``campaigns``: name -> (DID, {agent: extension}), in the database before the start."""
         for name, (did, agents) in (campaigns or {}).items():
             add_campaign(db_engine, harness, name, did, agents)
-        ari = harness.ari
-        settings = Settings(
-            ari=AriSettings(url=ari.root, username=ari.username, password=ari.password, app=PRODUCT_APP)
-        )
-        options: dict[str, Any] = {
-            "extension_dial": harness.phone_endpoint("{ext}"),
-            "trunk_dial": harness.phone_endpoint("{number}"),
-            "ring_timeout": 2,
-            "codes": FAST,
-            **phone_options,
-        }
-        bus = InProcessBus()
-        await bus.start()
-        service = build_service(
-            settings,
-            service_settings=ServiceSettings(database_url=mariadb_url, journal_dir=str(tmp_path / "journal")),
-            bus=bus,
-            session_factory=session_factory(make_engine(mariadb_url)),
-            phone_settings=PhoneSettings(**options),
-        )
-        system = System(harness, service, bus, db_engine)
+        events: list[Message] = []
 
         async def collect(message: Message) -> None:
-            system.events.append(message)
+            events.append(message)
 
-        bus.subscribe(EVENTS, collect)
-        await service.start()
-        await asyncio.wait_for(service.connection.wait_connected(), 10)
+        service, bus = await services.start(
+            harness_phone_settings(harness, **{"codes": FAST, **phone_options}),
+            before_start=lambda bus: bus.subscribe(EVENTS, collect),
+        )
         assert service.incall is not None
         service.incall.settings.ring_timeout = 2
-        started.append(system)
-        return system
+        return System(harness, service, bus, db_engine, events)
 
     try:
         yield start
     finally:
-        for system in started:
-            await system.service.stop()
-            await system.bus.close()
+        await services.stop_all()
