@@ -1144,21 +1144,26 @@ class DialplanRunner:
             state.steps += 1
             if state.steps > _MAX_STEPS:
                 raise DialplanError(f"more than {_MAX_STEPS} steps without ending; dialplan loop?")
-            data = await self.substitute(state, step.data)
-            await self.host.on_dialplan_step(
-                state.channel,
-                context=state.context,
-                exten=state.exten,
-                priority=state.priority,
-                app=step.app,
-                app_data=data,
-            )
+            data = await self._announce_step(state, step)
             state.jumped = False
             await self._execute(state, step, data)
             if state.ended:
                 return
             if not state.jumped:
                 state.priority += 1
+
+    async def _announce_step(self, state: _Run, step: Step) -> str:
+        """Tell the host the step runs; its data, with variables put in, is what the step gets."""
+        data = await self.substitute(state, step.data)
+        await self.host.on_dialplan_step(
+            state.channel,
+            context=state.context,
+            exten=state.exten,
+            priority=state.priority,
+            app=step.app,
+            app_data=data,
+        )
+        return data
 
     async def _invalid_extension(self, state: _Run) -> bool:
         """A channel sent to an extension that does not exist: go to `i` if the context has it."""
@@ -1202,15 +1207,7 @@ class DialplanRunner:
             state.steps += 1
             state.jumped = False
             try:
-                data = await self.substitute(state, step.data)
-                await self.host.on_dialplan_step(
-                    state.channel,
-                    context=state.context,
-                    exten=state.exten,
-                    priority=state.priority,
-                    app=step.app,
-                    app_data=data,
-                )
+                data = await self._announce_step(state, step)
                 await self._execute(state, step, data)
             except ChannelGone:
                 return

@@ -17,7 +17,7 @@ Conventions:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -728,6 +729,24 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64), nullable=False)
     target: Mapped[str] = _text(255)
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Holiday(Base):
+    """A date on which campaigns are closed whatever their weekly schedule says: callers get the
+    out-of-hours treatment. ``campaign`` names one campaign; empty means every campaign."""
+
+    __tablename__ = "holidays"
+    __table_args__ = (
+        UniqueConstraint("date", "campaign", name="uq_holidays_date_campaign"),
+        Index("ix_holidays_campaign", "campaign"),
+        TABLE_OPTIONS,
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    #: The closed day (column ``date``).
+    day: Mapped[date] = mapped_column("date", Date, nullable=False)
+    campaign: Mapped[str] = _text(128)
+    description: Mapped[str] = _text(255)
 
 
 # --------------------------------------------------------------------------------------------------

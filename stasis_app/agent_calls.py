@@ -31,6 +31,7 @@ from typing import Any
 from bus import messages
 from bus.base import Bus, Subscription
 from stasis_app.acd.records import QueueLogRow, local_time
+from stasis_app.agent_commands import CommandRefused, text_field
 from stasis_app.application import StasisApplication
 from stasis_app.inbound.flow import InboundCall, InboundFlow, Phase
 from stasis_app.phones.call_control import CallControl
@@ -38,7 +39,7 @@ from stasis_app.phones.conference import ConferenceService
 from stasis_app.phones.incall import Command, Conversation, InCallService, IncallSettings, Target
 from stasis_app.phones.parking import ParkingService
 from stasis_app.phones.services import BridgedCall, CallParty, PhoneServices
-from stasis_app.phones.transfers import run_script
+from stasis_app.phones.transfers import dialled_target, run_script
 
 log = logging.getLogger(__name__)
 
@@ -73,39 +74,18 @@ class CampaignLedger:
     def _campaign(self) -> str:
         return self.call.campaign.name if self.call.campaign else "NONE"
 
-    def transferred(self, event: str, extension: str, context: str) -> None:
-        holdtime, calltime, position = self._times()
-        row = QueueLogRow(
-            local_time(self.flow.clock()),
-            self.call.callid,
-            self._campaign(),
-            self._agent(),
-            event,
-            extension,
-            context,
-            holdtime,
-            calltime,
-            position,
+    def _row(self, event: str, *data: str) -> QueueLogRow:
+        return QueueLogRow(
+            local_time(self.flow.clock()), self.call.callid, self._campaign(), self._agent(), event, *data
         )
+
+    def transferred(self, event: str, extension: str, context: str) -> None:
+        row = self._row(event, extension, context, *self._times())
         self.flow.end_handed_over(self.call.callid, row, ended_by="transfer")
 
     def completed(self, *, by_customer: bool) -> None:
-        holdtime, calltime, position = self._times()
-        row = QueueLogRow(
-            local_time(self.flow.clock()),
-            self.call.callid,
-            self._campaign(),
-            self._agent(),
-            "COMPLETECALLER" if by_customer else "COMPLETEAGENT",
-            holdtime,
-            calltime,
-            position,
-        )
+        row = self._row("COMPLETECALLER" if by_customer else "COMPLETEAGENT", *self._times())
         self.flow.end_handed_over(self.call.callid, row, ended_by="caller" if by_customer else "agent")
-
-
-class CommandRefused(Exception):
-    pass
 
 
 class AgentCalls:
@@ -179,22 +159,22 @@ class AgentCalls:
         raise CommandRefused(f"agent {agent} is not in a call")
 
     async def _command(self, kind: str, message: messages.Message) -> dict[str, Any]:
-        agent = _text(message, "agent")
+        agent = text_field(message, "agent")
         conv = self.conversation_of(agent)
         if kind == CALL_PARK:
             return await self._submit(conv, agent, Command("park", None, _future()))
         if kind == CALL_CONFERENCE:
-            room = _text(message, "room")
+            room = text_field(message, "room")
             if not room.isdigit():
                 raise CommandRefused("room must be digits")
             return await self._submit(conv, agent, Command("conference", None, _future(), room=room))
-        mode = _text(message, "mode") or "blind"
+        mode = text_field(message, "mode") or "blind"
         if mode in ("complete", "abort"):
             return await self._submit(conv, agent, Command(mode, None, _future()))
         if mode not in ("blind", "attended"):
             raise CommandRefused("mode must be blind, attended, complete or abort")
-        to = _text(message, "to") or "extension"
-        target = _text(message, "target")
+        to = text_field(message, "to") or "extension"
+        target = text_field(message, "target")
         if to == "campaign":
             if mode != "blind":
                 raise CommandRefused("a call is put in a campaign's queue with a blind transfer")
@@ -217,14 +197,7 @@ class AgentCalls:
             dial = services.dial_string(target)
             if dial is None:
                 raise CommandRefused(f"{target} is not a known extension or number")
-            internal = target in services.store.directory()
-            return Target(
-                "dial",
-                dial=dial,
-                label=target,
-                party_kind="phone" if internal else "external",
-                extension=target if internal else "",
-            )
+            return dialled_target(services, target, dial)
         raise CommandRefused("to must be agent, campaign, number or extension")
 
     async def _submit(self, conv: Conversation, agent: str, command: Command) -> dict[str, Any]:
@@ -293,13 +266,6 @@ class AgentCalls:
 
 def _future() -> asyncio.Future[dict[str, Any]]:
     return asyncio.get_running_loop().create_future()
-
-
-def _text(message: messages.Message, name: str) -> str:
-    value = message.get(name, "")
-    if not isinstance(value, str):
-        raise CommandRefused(f"{name!r} must be a string")
-    return value.strip()
 
 
 def install_in_call_features(

@@ -224,14 +224,14 @@ class AgentCommands:
 
     async def _command(self, kind: str, message: messages.Message) -> dict[str, Any]:
         if kind == AGENT_SESSION:
-            return {"ok": True, "session": self.desk(_text(message, "agent")).as_json(self.clock())}
+            return {"ok": True, "session": self.desk(text_field(message, "agent")).as_json(self.clock())}
         if kind == AGENTS_GRID:
             return {"ok": True, **self.grid()}
         if kind == MONITOR:
             return await self._monitor(message)
         if kind == MONITOR_STOP:
-            return await self._monitor_stop(_text(message, "supervisor"))
-        agent = _text(message, "agent")
+            return await self._monitor_stop(text_field(message, "supervisor"))
+        agent = text_field(message, "agent")
         if kind == WRAPUP_END:
             return self._end_wrapup(agent)
         if kind == CALL_ANSWER:
@@ -244,7 +244,7 @@ class AgentCommands:
         if kind == CALL_MUTE:
             return await self._mute(agent, call, leg_id, bool(message.get("on", True)))
         if kind == CALL_DTMF:
-            digits = _text(message, "digits")
+            digits = text_field(message, "digits")
             if not DTMF_DIGITS.match(digits):
                 raise CommandRefused(f"{digits!r} is not a DTMF string (0-9, *, #, A-D; at most 32)")
             await self.connection.rest.channels.sendDTMF(channelId=call.callid, dtmf=digits)
@@ -371,10 +371,10 @@ class AgentCommands:
     # Supervisor monitoring --------------------------------------------------------------------
 
     async def _monitor(self, message: messages.Message) -> dict[str, Any]:
-        supervisor = _text(message, "supervisor")
-        interface = _text(message, "interface")
-        agent = _text(message, "agent")
-        mode = _text(message, "mode")
+        supervisor = text_field(message, "supervisor")
+        interface = text_field(message, "interface")
+        agent = text_field(message, "agent")
+        mode = text_field(message, "mode")
         if mode not in MONITOR_MODES:
             raise CommandRefused(f"mode must be one of {', '.join(MONITOR_MODES)}")
         if not interface:
@@ -727,7 +727,8 @@ class AgentCommands:
         )
 
 
-def _text(message: messages.Message, name: str) -> str:
+def text_field(message: messages.Message, name: str) -> str:
+    """A command's string field, stripped (missing: empty); anything but a string is refused."""
     value = message.get(name, "")
     if not isinstance(value, str):
         raise CommandRefused(f"{name!r} must be a string")

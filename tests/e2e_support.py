@@ -60,7 +60,7 @@ class ProductServices:
         self,
         phone_settings: PhoneSettings,
         voicemail_settings: VoicemailSettings | None = None,
-        before_start: Callable[[InProcessBus], None] | None = None,
+        before_start: Callable[[InProcessBus], object] | None = None,
     ) -> tuple[StasisService, InProcessBus]:
         """A connected service; `before_start` may subscribe to its bus before it starts."""
         ari = self.harness.ari

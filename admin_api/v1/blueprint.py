@@ -10,6 +10,6 @@ blueprint = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 register_json_errors(blueprint)
 
 # Route modules attach themselves to the blueprint on import.
-from admin_api.v1 import agents, auth_routes, campaigns, stats, status_routes  # noqa: E402
+from admin_api.v1 import agents, auth_routes, campaigns, holidays, stats, status_routes  # noqa: E402
 
-__all__ = ["agents", "auth_routes", "blueprint", "campaigns", "stats", "status_routes"]
+__all__ = ["agents", "auth_routes", "blueprint", "campaigns", "holidays", "stats", "status_routes"]

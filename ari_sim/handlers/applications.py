@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from ari_sim.engine import Engine
-from ari_sim.errors import AriError
+from ari_sim.handlers.params import required_list
 from ari_sim.types import Params, Reply
 
 
 def _sources(params: Params) -> list[str]:
-    value = params.get("eventSource")
-    items = value if isinstance(value, list) else [s for s in str(value or "").split(",") if s]
-    if not items:
-        raise AriError(400, "Missing parameter eventSource")
-    return [str(s) for s in items]
+    return required_list(params, "eventSource", "Missing parameter eventSource")
 
 
 async def list_applications(engine: Engine, params: Params) -> Reply:

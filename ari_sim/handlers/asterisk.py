@@ -5,8 +5,8 @@ from __future__ import annotations
 import platform
 
 from ari_sim.engine import Engine
-from ari_sim.errors import AriError
 from ari_sim.events import ari_timestamp
+from ari_sim.handlers.params import variable_name
 from ari_sim.types import Params, Reply
 
 VERSION = "22.10.1"
@@ -43,17 +43,11 @@ async def ping(engine: Engine, params: Params) -> Reply:
 
 
 async def get_global_var(engine: Engine, params: Params) -> Reply:
-    name = str(params.get("variable") or "")
-    if not name:
-        raise AriError(400, "Variable name is required")
-    return 200, {"value": engine.global_vars.get(name, "")}
+    return 200, {"value": engine.global_vars.get(variable_name(params), "")}
 
 
 async def set_global_var(engine: Engine, params: Params) -> Reply:
-    name = str(params.get("variable") or "")
-    if not name:
-        raise AriError(400, "Variable name is required")
-    engine.set_global(name, str(params.get("value") or ""))
+    engine.set_global(variable_name(params), str(params.get("value") or ""))
     return 204, None
 
 

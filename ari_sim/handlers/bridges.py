@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ari_sim.engine import Engine, _variables
 from ari_sim.errors import AriError
-from ari_sim.handlers.channels import _media
+from ari_sim.handlers.params import media, recording_options, required_list, variable_name
 from ari_sim.types import Params, Reply
 
 NO_CONTENT: Reply = (204, None)
@@ -30,11 +30,7 @@ async def destroy(engine: Engine, params: Params) -> Reply:
 
 
 def _channel_ids(params: Params) -> list[str]:
-    value = params.get("channel")
-    ids = value if isinstance(value, list) else [c for c in str(value or "").split(",") if c]
-    if not ids:
-        raise AriError(400, "Missing parameter channel")
-    return [str(i) for i in ids]
+    return required_list(params, "channel", "Missing parameter channel")
 
 
 async def add_channel(engine: Engine, params: Params) -> Reply:
@@ -85,30 +81,19 @@ async def stop_moh(engine: Engine, params: Params) -> Reply:
 
 async def play(engine: Engine, params: Params) -> Reply:
     bridge = engine.get_bridge(params["bridgeId"])
-    pb = engine.play("bridge", bridge.id, _media(params), params.get("lang"), params.get("playbackId"))
+    pb = engine.play("bridge", bridge.id, media(params), params.get("lang"), params.get("playbackId"))
     return 201, pb.to_json()
 
 
 async def record(engine: Engine, params: Params) -> Reply:
     bridge = engine.get_bridge(params["bridgeId"])
-    rec = engine.record(
-        "bridge",
-        bridge.id,
-        name=str(params.get("name") or ""),
-        fmt=str(params.get("format") or ""),
-        max_duration=int(params.get("maxDurationSeconds") or 0),
-        if_exists=str(params.get("ifExists") or "fail"),
-        terminate_on=str(params.get("terminateOn") or "none"),
-        max_silence=int(params.get("maxSilenceSeconds") or 0),
-    )
+    rec = engine.record("bridge", bridge.id, **recording_options(params))
     return 201, engine.live_json(rec)
 
 
 async def get_bridge_var(engine: Engine, params: Params) -> Reply:
     bridge = engine.get_bridge(params["bridgeId"])
-    name = str(params.get("variable") or "")
-    if not name:
-        raise AriError(400, "Variable name is required")
+    name = variable_name(params)
     if name not in bridge.variables:
         raise AriError(404, "Provided variable was not found")
     return 200, {"value": bridge.variables[name]}
@@ -116,9 +101,7 @@ async def get_bridge_var(engine: Engine, params: Params) -> Reply:
 
 async def set_bridge_var(engine: Engine, params: Params) -> Reply:
     bridge = engine.get_bridge(params["bridgeId"])
-    name = str(params.get("variable") or "")
-    if not name:
-        raise AriError(400, "Variable name is required")
+    name = variable_name(params)
     bridge.variables[name] = str(params.get("value") or "")
     return NO_CONTENT
 

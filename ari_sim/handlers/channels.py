@@ -7,20 +7,10 @@ from typing import Any
 from ari_sim.engine import Engine, _split_args, _variables
 from ari_sim.errors import AriError
 from ari_sim.events import HANGUP_REASONS
+from ari_sim.handlers.params import media, recording_options, required_list
 from ari_sim.types import Params, Reply
 
 NO_CONTENT: Reply = (204, None)
-
-
-def _media(params: Params) -> list[str]:
-    media = params.get("media")
-    if isinstance(media, list):
-        items = [str(m) for m in media]
-    else:
-        items = [m for m in str(media or "").split(",") if m]
-    if not items:
-        raise AriError(400, "Media is required")
-    return items
 
 
 async def list_channels(engine: Engine, params: Params) -> Reply:
@@ -192,7 +182,7 @@ async def stop_silence(engine: Engine, params: Params) -> Reply:
 
 async def play(engine: Engine, params: Params) -> Reply:
     ch = _control(engine, params)
-    pb = engine.play("channel", ch.id, _media(params), params.get("lang"), params.get("playbackId"))
+    pb = engine.play("channel", ch.id, media(params), params.get("lang"), params.get("playbackId"))
     return 201, pb.to_json()
 
 
@@ -204,16 +194,7 @@ async def record(engine: Engine, params: Params) -> Reply:
     ch = engine.get_channel(params["channelId"])
     if ch.stasis_app is None:
         raise AriError(409, "Channel not in Stasis application")
-    rec = engine.record(
-        "channel",
-        ch.id,
-        name=str(params.get("name") or ""),
-        fmt=str(params.get("format") or ""),
-        max_duration=int(params.get("maxDurationSeconds") or 0),
-        if_exists=str(params.get("ifExists") or "fail"),
-        terminate_on=str(params.get("terminateOn") or "none"),
-        max_silence=int(params.get("maxSilenceSeconds") or 0),
-    )
+    rec = engine.record("channel", ch.id, **recording_options(params))
     return 201, engine.live_json(rec)
 
 
@@ -232,10 +213,7 @@ async def set_channel_var(engine: Engine, params: Params) -> Reply:
 
 async def get_channel_vars(engine: Engine, params: Params) -> Reply:
     ch = engine.stasis_channel(params["channelId"])
-    names = params.get("variables")
-    items = names if isinstance(names, list) else [n for n in str(names or "").split(",") if n]
-    if not items:
-        raise AriError(400, "Variable names are required")
+    items = required_list(params, "variables", "Variable names are required")
     return 200, {"variables": {name: engine.get_variable(ch, name) for name in items}}
 
 

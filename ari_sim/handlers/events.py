@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ari_sim.engine import Engine, _variables
 from ari_sim.errors import AriError
+from ari_sim.handlers.params import listed
 from ari_sim.types import Params, Reply
 
 
@@ -11,10 +12,8 @@ async def user_event(engine: Engine, params: Params) -> Reply:
     app = str(params.get("application") or "")
     if not app:
         raise AriError(400, "Missing parameter application")
-    source = params.get("source")
-    sources = source if isinstance(source, list) else [s for s in str(source or "").split(",") if s]
     engine.user_event(
-        app, str(params["eventName"]), [str(s) for s in sources], _variables(params.get("variables"))
+        app, str(params["eventName"]), listed(params, "source"), _variables(params.get("variables"))
     )
     return 204, None
 

@@ -361,6 +361,17 @@ CREATE TABLE IF NOT EXISTS `auditory` (
   KEY `ix_auditory_userid_datetime` (`userid`, `datetime`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- Holidays: dates on which a campaign ('' = every campaign) is closed whatever its schedule says.
+CREATE TABLE IF NOT EXISTS `holidays` (
+  `id` INT NOT NULL AUTO_INCREMENT,
+  `date` DATE NOT NULL,
+  `campaign` VARCHAR(128) NOT NULL DEFAULT '',
+  `description` VARCHAR(255) NOT NULL DEFAULT '',
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `uq_holidays_date_campaign` (`date`, `campaign`),
+  KEY `ix_holidays_campaign` (`campaign`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 -- Phone features per extension: what the user switched on with feature codes (DND, voicemail,
 -- forwarding targets as dialed, '' = off) and what the admin allows (pickup group, call classes).
 CREATE TABLE IF NOT EXISTS `phone_features` (

@@ -22,7 +22,7 @@ from stasis_app.acd.parameters import (
     parse_autopause,
     parse_empty_options,
 )
-from stasis_app.acd.schedule import Schedule, ScheduleError, parse_schedule
+from stasis_app.acd.schedule import FixedHolidays, Schedule, ScheduleError, parse_schedule
 from stasis_app.acd.strategies import Strategy, parse_strategy
 
 log = logging.getLogger(__name__)
@@ -156,6 +156,8 @@ class CampaignConfig:
     dialstring: str = ""
     #: The campaign's own break motives (besides the product's).
     breaks: tuple[str, ...] = ()
+    #: Dates the campaign is closed (its own holidays and those of every campaign).
+    holidays: FixedHolidays = field(default_factory=FixedHolidays)
 
     @property
     def inbound(self) -> bool:

@@ -129,6 +129,17 @@ def remove_member(at: datetime, campaign: str, agent: str, source: str = "REALTI
     return QueueLogRow(at, source, campaign, agent, "REMOVEMEMBER")
 
 
+def queue_start(at: datetime) -> QueueLogRow:
+    """QUEUESTART with every field NONE: queueing started in this process (Asterisk's logger writes
+    it once per start)."""
+    return QueueLogRow(at, NONE, NONE, NONE, "QUEUESTART")
+
+
+def created_queue(at: datetime, campaign: str, source: str = "REALTIME") -> QueueLogRow:
+    """CREATEDQUEUE (no data): a campaign appeared in a reload while the process was running."""
+    return QueueLogRow(at, source, campaign, NONE, "CREATEDQUEUE")
+
+
 def pause(at: datetime, campaign: str, agent: str, paused: bool, reason: str) -> QueueLogRow:
     """PAUSE / UNPAUSE reason, one per campaign."""
     return QueueLogRow(at, NONE, campaign, agent, "PAUSE" if paused else "UNPAUSE", reason)

@@ -43,6 +43,16 @@ class FixedHolidays:
 
 
 @dataclass(frozen=True)
+class AnyHolidays:
+    """Closed when any of several calendars says so (a campaign's own dates plus a site-wide one)."""
+
+    calendars: tuple[HolidayCalendar, ...] = ()
+
+    def is_holiday(self, day: date) -> bool:
+        return any(calendar.is_holiday(day) for calendar in self.calendars)
+
+
+@dataclass(frozen=True)
 class TimeRange:
     """Minutes since midnight; ``end`` is exclusive and may exceed a day for overnight ranges."""
 

@@ -67,7 +67,7 @@ from stasis_app.acd.queueing import (
     plan_offers,
 )
 from stasis_app.acd.records import CallFacts, QueueLogRow, local_time
-from stasis_app.acd.schedule import HolidayCalendar
+from stasis_app.acd.schedule import AnyHolidays, HolidayCalendar
 from stasis_app.application import StasisApplication
 from stasis_app.ari import AriConnection, AriError, AriRequestError, ResyncReport
 from stasis_app.inbound.ports import CampaignLoader, RecordSink
@@ -255,6 +255,8 @@ class InboundFlow:
         """Load campaigns (retrying in the background while the database is away)."""
         self._outbox = asyncio.Queue()
         self._publisher = asyncio.create_task(self._publish_loop(), name="inbound-events")
+        # Asterisk's logger writes QUEUESTART once when queueing starts; this process is that start.
+        self._log_row(records.queue_start(local_time(self.clock())))
         try:
             await self.reload(None, initial=True)
         except Exception as exc:
@@ -304,9 +306,12 @@ class InboundFlow:
     # Campaigns ------------------------------------------------------------------------------------
 
     async def reload(self, names: list[str] | None, *, initial: bool = False) -> dict[str, Any]:
-        """Read campaigns and members again; new members get ADDMEMBER, removed ones REMOVEMEMBER."""
+        """Read campaigns and members again; campaigns new since the first load get CREATEDQUEUE, new
+        members ADDMEMBER (at the first load too, as app_queue logs its realtime members when it
+        first reads them), removed ones REMOVEMEMBER."""
         campaigns, members = await self.load_campaigns(names)
         now = self.clock()
+        created = [c.name for c in campaigns if c.name not in self.campaigns] if self.loaded else []
         if names is None:
             self.campaigns = {c.name: c for c in campaigns}
         else:
@@ -317,13 +322,12 @@ class InboundFlow:
         for conflict in self.directory.conflicts:
             log.error("campaign configuration: %s", conflict)
         changes = self.agents.set_members(members, names)
-        if not initial or self.loaded:
-            for member in changes.added:
-                self._log_row(
-                    records.add_member(local_time(now), member.campaign, member.agent, member.paused)
-                )
-            for member in changes.removed:
-                self._log_row(records.remove_member(local_time(now), member.campaign, member.agent))
+        for name in sorted(created):
+            self._log_row(records.created_queue(local_time(now), name))
+        for member in changes.added:
+            self._log_row(records.add_member(local_time(now), member.campaign, member.agent, member.paused))
+        for member in changes.removed:
+            self._log_row(records.remove_member(local_time(now), member.campaign, member.agent))
         self.loaded = True
         log.info(
             "loaded %d campaigns (%d DIDs) and %d members",
@@ -395,7 +399,7 @@ class InboundFlow:
         call.campaign = campaign
         call.facts.campaign = campaign.name
         now = self.clock()
-        if not campaign.schedule.is_open(local_time(now), self.holidays):
+        if not campaign.schedule.is_open(local_time(now), self._holidays_of(campaign)):
             log.info(
                 "call %s to %s (%s) outside its schedule %r",
                 call.callid,
@@ -412,6 +416,12 @@ class InboundFlow:
         await self.connection.rest.channels.answer(channelId=call.callid)
         if not await self._play(call, campaign.welcome):
             await self._enter_queue(call)
+
+    def _holidays_of(self, campaign: CampaignConfig) -> HolidayCalendar:
+        """The campaign's holidays from the database, plus the calendar the process was given."""
+        if self.holidays is None:
+            return campaign.holidays
+        return AnyHolidays((campaign.holidays, self.holidays))
 
     async def _play(self, call: InboundCall, media: tuple[str, ...]) -> bool:
         """Start playing ``media`` to the caller; False when there is nothing (more) to wait for."""
@@ -1450,7 +1460,11 @@ class InboundFlow:
         """Publish the agents whose state changed: only those the registry marked since the last
         call (a wrap-up's end is marked when routing advances past it), never a scan of all."""
         now = self.clock()
-        for name in sorted(self.agents.drain_changed()):
+        changed = self.agents.drain_changed()
+        if len(self._published_states) < len(self.agents.agents):
+            # Agents new since the last call (a reload added members): announced once, as before.
+            changed |= {name for name in self.agents.agents if name not in self._published_states}
+        for name in sorted(changed):
             agent = self.agents.agents.get(name)
             if agent is None:
                 continue

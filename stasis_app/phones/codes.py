@@ -45,6 +45,10 @@ class FeatureCodes:
     status: str = "*50"
     say_extension: str = "*75"
     record_toggle: str = "*88"
+    #: Prefix of an external call with recall ("*25" + "9" + number); see ``recall``.
+    external_recall: str = "*25"
+    #: Cancels the extension's pending recalls (the prefix alone by default).
+    recall_cancel: str = "*25"
     external_prefix: str = "9"
     conference_prefix: str = "555"
     conference_room_digits: int = 3
@@ -91,6 +95,22 @@ class CallExternal:
 
     number: str
     call_class: CallClass | None
+
+
+@dataclass(frozen=True)
+class ExternalWithRecall:
+    """An external call that books a recall when busy or unanswered (same fields as CallExternal)."""
+
+    number: str
+    call_class: CallClass | None
+
+    def as_call(self) -> CallExternal:
+        return CallExternal(self.number, self.call_class)
+
+
+@dataclass(frozen=True)
+class CancelRecall:
+    pass
 
 
 @dataclass(frozen=True)
@@ -159,6 +179,8 @@ class Invalid:
 Intent = (
     CallExtension
     | CallExternal
+    | ExternalWithRecall
+    | CancelRecall
     | FeatureToggle
     | Pickup
     | VoicemailCheck
@@ -206,6 +228,7 @@ def _table(codes: FeatureCodes) -> _Table:
             _Exact(codes.say_extension, SayExtension()),
             _Exact(codes.record_toggle, ToggleRecording()),
             _Exact(codes.pickup_group, Pickup()),
+            _Exact(codes.recall_cancel, CancelRecall()),
         ],
         forwards=[
             _Forward(codes.forward_all_on, Feature.FORWARD_ALL),
@@ -263,6 +286,12 @@ def parse_dialed(
             ):
                 return Invalid("unknown-forward-target", dialed)
             return FeatureToggle(forward.feature, True, target)
+    recall = codes.external_recall
+    if dialed.startswith(recall) and len(dialed) > len(recall):
+        external = parse_target(dialed[len(recall) :], codes, directory, rules)
+        if not isinstance(external, CallExternal):
+            return Invalid("recall-needs-external-number", dialed)
+        return ExternalWithRecall(external.number, external.call_class)
     for code, make in (
         (codes.voicemail_check, VoicemailCheck),
         (codes.voicemail_delete_all, VoicemailDeleteAll),

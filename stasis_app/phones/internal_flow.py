@@ -6,6 +6,9 @@ handlers only resolve what the script waits for (a leg answered or ended, a play
 cancel the script when a party leaves. The script's ``finally`` releases everything it holds, so a
 hang-up at any step leaves no channel or bridge behind.
 
+External calls with recall (*25) book a recall when the number is busy or does not answer;
+``recall`` runs the retries and this flow does each attempt's ARI work (``recall_attempt``).
+
 Calls to extensions follow ``forwarding``'s decisions. Legs are originated with the Stasis
 argument ``phone-leg,<call id>`` and enter the application when answered. A refused call hears why
 (a playback) and is hung up; busy is a hang-up with cause 17, which the phone plays as busy tone.
@@ -18,7 +21,7 @@ import enum
 import logging
 import uuid
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +31,9 @@ from stasis_app.phones.classes import CallClass, may_call
 from stasis_app.phones.codes import (
     CallExtension,
     CallExternal,
+    CancelRecall,
     ConferenceRoom,
+    ExternalWithRecall,
     Feature,
     FeatureToggle,
     Intent,
@@ -54,6 +59,7 @@ from stasis_app.phones.forwarding import (
     after_ring,
     route_to_extension,
 )
+from stasis_app.phones.recall import AttemptResult, Recall, RecallBook, RecallSettings, RecallState
 from stasis_app.phones.services import BridgedCall, CallerInfo, CallParty, PhoneServices
 
 log = logging.getLogger(__name__)
@@ -123,6 +129,9 @@ class PhoneCall:
     detail: str = ""
     cancelled: bool = False
     releasing: bool = False
+    #: Run by ``_connect`` once the other party answered, before the bridge (a recall stops the
+    #: music its external party hears).
+    on_connect: Callable[[], Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,15 @@ class CallRecord:
     dialed: str
     outcome: str
     detail: str = ""
+
+
+def ring_outcome(causes: list[int], statuses: list[str]) -> RingOutcome:
+    """Why nobody answered, from the legs' hang-up causes and Dial statuses."""
+    if "BUSY" in statuses or any(cause in (CAUSE_BUSY, CAUSE_REJECTED) for cause in causes):
+        return RingOutcome.BUSY
+    if any(cause in (CAUSE_NO_ANSWER, 16, 0) for cause in causes) or not causes:
+        return RingOutcome.NO_ANSWER
+    return RingOutcome.UNREACHABLE
 
 
 class CallerLeft(Exception):
@@ -156,6 +174,7 @@ class InternalFlow:
         self.recordings: list[str] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._removers: list[Any] = []
+        self.recalls = RecallBook(services.settings.recall, self)
 
     # Wiring ---------------------------------------------------------------------------------------
 
@@ -177,6 +196,7 @@ class InternalFlow:
         for remove in self._removers:
             remove()
         self._removers.clear()
+        await self.recalls.stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -281,9 +301,11 @@ class InternalFlow:
 
     # The call script ----------------------------------------------------------------------------------
 
-    async def _run(self, call: PhoneCall) -> None:
+    async def _run(
+        self, call: PhoneCall, script: Callable[[PhoneCall], Awaitable[None]] | None = None
+    ) -> None:
         try:
-            await self._dispatch(call)
+            await (script or self._dispatch)(call)
         except asyncio.CancelledError:
             call.outcome = call.outcome or ("hangup" if call.phase is not Phase.CONNECTED else "completed")
         except CallerLeft:
@@ -315,12 +337,18 @@ class InternalFlow:
             pass
         if isinstance(intent, Invalid):
             await self._refuse(call, settings.sounds.invalid_number, intent.reason)
+        elif isinstance(intent, CallExtension) and not self._may_call_internal(call):
+            await self._refuse(call, settings.sounds.not_allowed, "class-internal-not-allowed")
         elif isinstance(intent, CallExtension):
             await self._call_extension(call, intent.extension)
         elif isinstance(intent, CallExternal):
             await self._call_external(call, intent, on_behalf_of=call.caller.extension)
         elif not call.caller.extension:
             await self._refuse(call, settings.sounds.not_allowed, "not-an-extension")
+        elif isinstance(intent, ExternalWithRecall):
+            await self._call_external(call, intent.as_call(), on_behalf_of=call.caller.extension, recall=True)
+        elif isinstance(intent, CancelRecall):
+            await self._cancel_recalls(call)
         elif isinstance(intent, FeatureToggle):
             await self._toggle(call, intent)
         elif isinstance(intent, Pickup):
@@ -423,7 +451,16 @@ class InternalFlow:
                 return
         await self._busy(call, "too-many-forwards")
 
-    async def _call_external(self, call: PhoneCall, intent: CallExternal, *, on_behalf_of: str) -> None:
+    def _may_call_internal(self, call: PhoneCall) -> bool:
+        """Extensions need the internal class to call extensions; other callers (Local channels,
+        trunks sent here by the dialplan) are not extensions and are not limited by classes."""
+        if not call.caller.extension:
+            return True
+        return CallClass.INTERNAL in self.services.store.get(call.caller.extension).call_classes
+
+    async def _call_external(
+        self, call: PhoneCall, intent: CallExternal, *, on_behalf_of: str, recall: bool = False
+    ) -> None:
         settings = self.services.settings
         allowed = self.services.store.get(on_behalf_of).call_classes if on_behalf_of else frozenset()
         if intent.call_class is None:
@@ -438,7 +475,9 @@ class InternalFlow:
         outcome = await self._ring_and_connect(
             call, [(intent.number, settings.dial_external(intent.number), True)], settings.ring_timeout
         )
-        if outcome is RingOutcome.BUSY:
+        if outcome is not None and recall:
+            await self._book_recall(call, intent, outcome)
+        elif outcome is RingOutcome.BUSY:
             await self._busy(call, "busy")
         elif outcome is not None:
             self._finish(call, outcome.value)
@@ -516,11 +555,7 @@ class InternalFlow:
         causes = [leg.ended.result() for leg in call.legs.values() if leg.ended.done()]
         statuses = [leg.dial_status for leg in call.legs.values()]
         call.legs.clear()
-        if "BUSY" in statuses or any(cause in (CAUSE_BUSY, CAUSE_REJECTED) for cause in causes):
-            return RingOutcome.BUSY
-        if any(cause in (CAUSE_NO_ANSWER, 16, 0) for cause in causes) or not causes:
-            return RingOutcome.NO_ANSWER
-        return RingOutcome.UNREACHABLE
+        return ring_outcome(causes, statuses)
 
     async def _connect(self, call: PhoneCall, peer_id: str, peer_extension: str, outcome: str) -> None:
         """Bridge the caller with the answered (or picking-up) party, then wait until one leaves."""
@@ -533,6 +568,8 @@ class InternalFlow:
             await self.connection.rest.channels.answer(channelId=peer_id)
         if peer_id in call.gone:
             raise CallerLeft(peer_id)
+        if call.on_connect is not None:
+            await call.on_connect()
         bridge_id = f"oc-phone-bridge-{uuid.uuid4().hex}"
         call.bridge_id = bridge_id
         await self.connection.rest.bridges.createWithId(bridgeId=bridge_id, type="mixing")
@@ -564,6 +601,110 @@ class InternalFlow:
                 )
             )
         await asyncio.Event().wait()
+
+    # Recalls (*25) -----------------------------------------------------------------------------------
+
+    async def _book_recall(self, call: PhoneCall, intent: CallExternal, outcome: RingOutcome) -> None:
+        """The number was busy or did not answer: book the recall first (the phone may hang up
+        during the message), then tell the phone and hang up."""
+        recall = self.recalls.book(call.caller.extension, intent.number, call.caller.caller_id)
+        call.outcome = "recall-booked"
+        call.detail = f"{outcome.value} {recall.recall_id}"
+        await self._answer(call)
+        await self._say(call, list(self.services.settings.recall.booked))
+        await self._hangup_caller(call)
+
+    async def _cancel_recalls(self, call: PhoneCall) -> None:
+        settings = self.services.settings.recall
+        cancelled = self.recalls.cancel(call.caller.extension)
+        call.outcome = "recalls-cancelled" if cancelled else "refused"
+        call.detail = str(cancelled) if cancelled else "no-recall-pending"
+        await self._answer(call)
+        await self._say(call, list(settings.cancelled if cancelled else settings.nothing_pending))
+        await self._hangup_caller(call)
+
+    def extension_available(self, extension: str) -> bool:
+        return not self.services.presence.busy(extension) and not self.services.store.get(extension).dnd
+
+    async def recall_attempt(self, recall: Recall, settings: RecallSettings) -> AttemptResult:
+        """Ring the number; once it answers it is the caller of a call to the booking extension."""
+        loop = asyncio.get_running_loop()
+        channel_id = f"oc-recall-{uuid.uuid4().hex}"
+        call = PhoneCall(channel_id, CallerInfo(recall.number), f"recall {recall.recall_id}", "")
+        leg = Leg(channel_id, recall.number, True, loop.create_future(), loop.create_future())
+        self.legs[channel_id] = (call, leg)
+        call.legs[channel_id] = leg
+        answered = False
+        try:
+            try:
+                await self.connection.rest.channels.originate(
+                    endpoint=self.services.settings.dial_external(recall.number),
+                    app=self.app_name,
+                    appArgs=f"{LEG_KIND},{channel_id}",
+                    timeout=settings.external_ring_seconds,
+                    channelId=channel_id,
+                    callerId=recall.caller_id,
+                )
+            except AriRequestError as exc:
+                log.info("recall %s: %s cannot be called: %s", recall.recall_id, recall.number, exc)
+                return AttemptResult.NO_ANSWER if exc.status == 408 else AttemptResult.UNREACHABLE
+            waited: set[asyncio.Future[Any]] = {leg.answered, leg.ended}
+            await asyncio.wait(
+                waited,
+                timeout=settings.external_ring_seconds + 2.0,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if not leg.answered.done() or leg.ended.done():
+                causes = [leg.ended.result()] if leg.ended.done() else []
+                return AttemptResult(ring_outcome(causes, [leg.dial_status]).value)
+            # From here the answered number is the caller of an ordinary call: the flow's events
+            # (StasisEnd, ChannelDestroyed) cancel its script when it hangs up.
+            answered = True
+            recall.advance(RecallState.RINGING_EXTENSION, "number answered")
+            self.calls[channel_id] = call
+            self.by_channel[channel_id] = call
+        finally:
+            self.legs.pop(channel_id, None)
+            call.legs.clear()
+            if not answered and not leg.ended.done():
+                await self._hangup(channel_id)
+
+        async def connected() -> None:
+            if settings.music_class:
+                await self._request("stopMoh", channelId=channel_id)
+            recall.advance(RecallState.CONNECTED, "extension answered")
+
+        call.on_connect = connected
+        call.task = self._spawn(
+            self._run(call, lambda started: self._offer_recall(started, recall, settings)),
+            f"recall call {channel_id}",
+        )
+        await asyncio.wait({call.task})
+        if recall.state is RecallState.CONNECTED:
+            return AttemptResult.COMPLETED
+        if call.outcome == "failed":
+            raise RuntimeError(f"recall call {channel_id} failed: {call.detail}")
+        return AttemptResult.MISSED if call.outcome == "recall-missed" else AttemptResult.ABANDONED
+
+    async def _offer_recall(self, call: PhoneCall, recall: Recall, settings: RecallSettings) -> None:
+        """The number answered: it hears "please hold" and music while the extension rings."""
+        await self._say(call, list(settings.please_hold))
+        if settings.music_class:
+            await self._request("startMoh", channelId=call.call_id, mohClass=settings.music_class)
+        extension = recall.extension
+        outcome = await self._ring_and_connect(
+            call,
+            [(extension, self.services.settings.dial_extension(extension), False)],
+            settings.extension_ring_seconds,
+        )
+        if outcome is None:
+            return
+        call.outcome = "recall-missed"
+        call.detail = f"{extension} {outcome.value}"
+        if settings.music_class:
+            await self._request("stopMoh", channelId=call.call_id)
+        await self._say(call, list(settings.nobody_available))
+        await self._hangup_caller(call)
 
     # Feature codes -----------------------------------------------------------------------------------
 

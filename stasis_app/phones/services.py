@@ -20,6 +20,7 @@ from typing import Protocol, runtime_checkable
 from stasis_app.phones.classes import CallClass, CallClassRules, may_call
 from stasis_app.phones.codes import CallExtension, CallExternal, FeatureCodes, parse_target
 from stasis_app.phones.forwarding import campaign_forward_target
+from stasis_app.phones.recall import RecallSettings
 from stasis_app.phones.settings_store import PhoneSettingsStore
 
 
@@ -81,6 +82,8 @@ class PhoneSettings:
     max_forwards: int = 5
     #: Ask the password when a phone checks its own mailbox (the product manual says it does).
     ask_own_password: bool = True
+    #: External calls with recall (*25): interval, attempts, what the parties hear.
+    recall: RecallSettings = field(default_factory=RecallSettings)
 
     def dial_extension(self, ext: str) -> str:
         return self.extension_dial.format(ext=ext)

@@ -32,6 +32,7 @@ from stasis_app.phones.incall import (
     Target,
     answer_command,
 )
+from stasis_app.phones.services import PhoneServices
 
 log = logging.getLogger(__name__)
 
@@ -166,13 +167,18 @@ def resolve_target(conv: Conversation, actor: Party, digits: str) -> Target | No
     dial = services.dial_string(text, on_behalf_of=actor.extension)
     if dial is None:
         return None
-    internal = text in services.store.directory()
+    return dialled_target(services, text, dial)
+
+
+def dialled_target(services: PhoneServices, dialled: str, dial: str) -> Target:
+    """A transfer to what was dialled: a phone when it is a known extension, else an outside party."""
+    internal = dialled in services.store.directory()
     return Target(
         "dial",
         dial=dial,
-        label=text,
+        label=dialled,
         party_kind="phone" if internal else "external",
-        extension=text if internal else "",
+        extension=dialled if internal else "",
     )
 
 
@@ -278,43 +284,46 @@ async def ring_through(
     await control.ring(other.channel_id)
     if leg is None:
         leg = await control.originate(target.dial, conv.notify, ring_seconds=settings.ring_timeout)
-    if leg is not None:
-        conv.side_legs.add(leg)
-    answered = await wait_leg(conv, leg, other)
-    if answered is None:
-        raise ConversationOver
-    if answered:
-        assert leg is not None
-        machine.fire("answered")
-        await control.ring_stop(other.channel_id)
-        await control.bridge_add(conv.bridge_id or "", other.channel_id, leg)
-        conv.set_parties([other, conv.service.party_for_target(target, leg)], conv.bridge_id)
+    joined = await join_when_answered(conv, machine, leg, other)
+    if joined is not None:
+        conv.set_parties([other, conv.service.party_for_target(target, joined)], conv.bridge_id)
         return
-    machine.fire("no-answer")
     back = (
         await control.originate(actor.dial, conv.notify, ring_seconds=settings.ring_timeout)
         if actor.dial
         else None
     )
-    if back is not None:
-        conv.side_legs.add(back)
-    answered = await wait_leg(conv, back, other)
-    if answered is None:
-        raise ConversationOver
-    if answered:
-        assert back is not None
-        machine.fire("answered")
-        await control.ring_stop(other.channel_id)
-        await control.bridge_add(conv.bridge_id or "", other.channel_id, back)
+    joined = await join_when_answered(conv, machine, back, other)
+    if joined is not None:
         returned = Party(
-            back, actor.kind, actor.extension, actor.number, actor.features, actor.dial, actor.agent
+            joined, actor.kind, actor.extension, actor.number, actor.features, actor.dial, actor.agent
         )
         conv.set_parties([other, returned], conv.bridge_id)
         return
-    machine.fire("no-answer")
     conv.parties = [other]
     await conv.finish(None)
     raise ConversationOver
+
+
+async def join_when_answered(
+    conv: Conversation, machine: TransferMachine, leg: str | None, other: Party
+) -> str | None:
+    """`leg` once it answered and joined `other` in the bridge; None when it did not answer (or no
+    call could be made). The machine hears "answered" or "no-answer"; `other` hanging up meanwhile
+    ends the conversation."""
+    if leg is not None:
+        conv.side_legs.add(leg)
+    answered = await wait_leg(conv, leg, other)
+    if answered is None:
+        raise ConversationOver
+    if not answered:
+        machine.fire("no-answer")
+        return None
+    assert leg is not None
+    machine.fire("answered")
+    await conv.control.ring_stop(other.channel_id)
+    await conv.control.bridge_add(conv.bridge_id or "", other.channel_id, leg)
+    return leg
 
 
 async def wait_leg(conv: Conversation, leg: str | None, other: Party) -> bool | None:

@@ -12,10 +12,10 @@ from typing import Any
 
 import aiohttp
 import pytest
+from simulator_http import served_simulator
 
 from ari_sim.engine import Engine
 from ari_sim.settings import SimSettings
-from harness.sim_backend import SimServer
 
 CONF = Path(__file__).resolve().parents[2] / "dialplan" / "extensions.conf"
 
@@ -40,13 +40,9 @@ class Running:
 
 @pytest.fixture
 async def running() -> AsyncIterator[Running]:
-    server = SimServer(SimSettings(port=0, dialplan_path=str(CONF), time_scale=0.01))
-    await server.start()
-    assert server.engine is not None
-    client = server.client()
-    yield Running(server.engine, server.url, client.session)
-    await client.close()
-    await server.stop()
+    settings = SimSettings(port=0, dialplan_path=str(CONF), time_scale=0.01)
+    async with served_simulator(settings) as (engine, base, session):
+        yield Running(engine, base, session)
 
 
 async def next_of(ws: aiohttp.ClientWebSocketResponse, event_type: str, limit: int = 60) -> dict[str, Any]:
@@ -78,13 +74,13 @@ async def test_inbound_call_reaches_the_app_with_its_did(running: Running, did: 
     ):
         placed = await running.post("/_sim/calls", {"to": did, "caller_number": "099111222"})
         start = await next_of(ws, "StasisStart")
-        assert start["args"] == ["inbound", did]
+        assert start["args"] == ["inbound", did, ""]  # QUEUE_PRIO unset: an empty priority
         channel = start["channel"]
         assert channel["id"] == placed["channel_id"]
         assert channel["dialplan"]["context"] == "from-trunk"
         assert channel["dialplan"]["exten"] == did
         assert channel["dialplan"]["app_name"] == "Stasis"
-        assert channel["dialplan"]["app_data"] == f"opencontact,inbound,{did}"
+        assert channel["dialplan"]["app_data"] == f"opencontact,inbound,{did},"
         assert channel["caller"]["number"] == "099111222"
         # the application sends it back for a polite goodbye
         await running.post(
@@ -106,7 +102,7 @@ async def test_inbound_call_reaches_the_app_with_its_did(running: Running, did: 
                 break
         assert steps == [
             ("from-trunk", did, "NoOp", f"Inbound call to DID {did} from 099111222"),
-            ("from-trunk", did, "Stasis", f"opencontact,inbound,{did}"),
+            ("from-trunk", did, "Stasis", f"opencontact,inbound,{did},"),
             ("stasis-return", "hangup", "NoOp", "Goodbye to 099111222"),
             ("stasis-return", "hangup", "Playback", "vm-goodbye"),
             ("stasis-return", "hangup", "Hangup", "NORMAL_CLEARING"),

@@ -96,14 +96,22 @@ async def run(plan: Dialplan, host: RecordingHost, context: str, exten: str) -> 
     await DialplanRunner(plan, host).run(CHANNEL, context, exten)
 
 
+@pytest.mark.parametrize("did", ["+59899123456", "2000", "7", "s"])
+async def test_inbound_call_carries_the_queue_priority(plan: Dialplan, did: str) -> None:
+    host = RecordingHost(variables={"CALLERID(num)": "099111222", "QUEUE_PRIO": "7"})
+    await run(plan, host, "from-trunk", did)
+    assert host.of_kind("stasis") == [("stasis", "opencontact", ["inbound", did, "7"])]
+
+
 @pytest.mark.parametrize("did", ["+59899123456", "2000", "7"])
 async def test_inbound_did_enters_stasis_with_the_did(plan: Dialplan, did: str) -> None:
     host = RecordingHost(variables={"CALLERID(num)": "099111222"})
     await run(plan, host, "from-trunk", did)
-    assert host.of_kind("stasis") == [("stasis", "opencontact", ["inbound", did])]
+    # QUEUE_PRIO unset: Asterisk passes an empty trailing argument (the caller's priority, 0).
+    assert host.of_kind("stasis") == [("stasis", "opencontact", ["inbound", did, ""])]
     assert host.steps[0].app == "NoOp"
     assert host.steps[0].app_data == f"Inbound call to DID {did} from 099111222"
-    assert (host.steps[1].app, host.steps[1].app_data) == ("Stasis", f"opencontact,inbound,{did}")
+    assert (host.steps[1].app, host.steps[1].app_data) == ("Stasis", f"opencontact,inbound,{did},")
     assert all(s.context == "from-trunk" and s.exten == did for s in host.steps)
     # `continue` without a target: next priority, the GotoIf does not jump, the call ends normally
     assert host.apps() == ["NoOp", "Stasis", "GotoIf", "Hangup"]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bus import COMMANDS, EVENTS, InProcessBus, Message
 from bus import messages as bus_messages
 from datastore.database import make_engine, session_factory
-from datastore.models import Campaign, CampaignMember, Cdr, QueueLogEntry
+from datastore.models import Campaign, CampaignMember, Cdr, Holiday, QueueLogEntry
 from harness.base import CallHarness
 from harness.selection import backend_names, open_harness
 from stasis_app.service import ServiceSettings, StasisService, build_service
@@ -39,7 +39,7 @@ def db_engine(mariadb_url: str) -> Iterator[Engine]:
     """The module's database, emptied of campaigns and records before each test."""
     engine = make_engine(mariadb_url)
     with Session(engine) as session:
-        for model in (QueueLogEntry, Cdr, CampaignMember, Campaign):
+        for model in (QueueLogEntry, Cdr, CampaignMember, Campaign, Holiday):
             session.execute(delete(model))
         session.commit()
     yield engine
@@ -107,14 +107,25 @@ class System:
             return [(r.event, r.queuename, r.agent, r.data1, r.data2, r.data3) for r in rows]
 
     def agent_log(self, agent: str) -> list[tuple[str, ...]]:
-        """(event, callid, queuename, data1, data2) of an agent's own events (no call)."""
+        """(event, callid, queuename, data1, data2) of an agent's own events (no call, no membership)."""
         with Session(self.engine) as session:
             rows = session.scalars(
                 select(QueueLogEntry)
-                .where(QueueLogEntry.agent == agent, QueueLogEntry.callid.in_(["NONE", "REALTIME"]))
+                .where(QueueLogEntry.agent == agent, QueueLogEntry.callid == "NONE")
                 .order_by(QueueLogEntry.id)
             ).all()
             return [(r.event, r.callid, r.queuename, r.data1, r.data2) for r in rows]
+
+    def system_log(self) -> list[tuple[str, ...]]:
+        """(event, callid, queuename, agent, data1) of the rows no call owns: queueing started,
+        campaigns created, members added and removed."""
+        with Session(self.engine) as session:
+            rows = session.scalars(
+                select(QueueLogEntry)
+                .where(QueueLogEntry.callid.in_(["NONE", "REALTIME"]))
+                .order_by(QueueLogEntry.id)
+            ).all()
+            return [(r.event, r.callid, r.queuename, r.agent, r.data1) for r in rows]
 
     def cdrs(self, callid: str) -> list[Cdr]:
         with Session(self.engine) as session:

@@ -5,23 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from e2e_support import harness
 
 from harness.base import CallHarness
-from harness.selection import backend_names, open_harness
 from harness.stasis_session import StasisSession
 
 #: The tests' Stasis application; `harness-inbound` in tests/asterisk/extensions_harness.conf sends
 #: calls placed to that context into it, as the project's dialplan does for the product's app.
 E2E_APP = "oc-e2e"
 
-
-@pytest.fixture(params=backend_names())
-async def harness(request: pytest.FixtureRequest) -> AsyncIterator[CallHarness]:
-    opened = await open_harness(str(request.param))
-    try:
-        yield opened
-    finally:
-        await opened.close()
+__all__ = ["harness"]
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from typing import Any
 
 import aiohttp
 import pytest
+from simulator_http import served_simulator
 
 from ari_sim.engine import Engine
 from ari_sim.settings import SimSettings
-from harness.sim_backend import SimServer
 
 TIME_SCALE = 0.01
 
@@ -90,13 +90,8 @@ class Sim:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Sim]:
-    server = SimServer(SimSettings(port=0, time_scale=TIME_SCALE))
-    await server.start()
-    assert server.engine is not None
-    client = server.client()
-    yield Sim(server.engine, server.url, client.session)
-    await client.close()
-    await server.stop()
+    async with served_simulator(SimSettings(port=0, time_scale=TIME_SCALE)) as (engine, base, session):
+        yield Sim(engine, base, session)
 
 
 def types(events: list[dict[str, Any]]) -> list[str]:
