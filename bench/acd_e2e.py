@@ -610,10 +610,12 @@ async def run(opts: Options) -> int:
         1 for line in log_file.read_text().splitlines() if " WARNING " in line or " ERROR " in line
     )
     print(f"handler errors               {status.handler_errors}")
-    print(f"warnings/errors in the log   {warnings}   ({log_file})")
     if problems == 0:
-        shutil.rmtree(workdir / "journal", ignore_errors=True)
-    return 0 if problems == 0 else 1
+        print(f"warnings/errors in the log   {warnings}")
+        shutil.rmtree(workdir, ignore_errors=True)
+        return 0
+    print(f"warnings/errors in the log   {warnings}   (log, journal and database kept in {workdir})")
+    return 1
 
 
 async def settle_and_count_strays(

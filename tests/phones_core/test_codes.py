@@ -8,7 +8,9 @@ from stasis_app.phones.classes import CallClass
 from stasis_app.phones.codes import (
     CallExtension,
     CallExternal,
+    CancelRecall,
     ConferenceRoom,
+    ExternalWithRecall,
     Feature,
     FeatureCodes,
     FeatureToggle,
@@ -60,6 +62,12 @@ DIRECTORY = frozenset({"100", "201", "205", "214", "800", "901"})
         ("*50", SayStatus()),
         ("*75", SayExtension()),
         ("*88", ToggleRecording()),
+        ("*2594013864", ExternalWithRecall("4013864", CallClass.LOCAL)),
+        ("*2594013864#", ExternalWithRecall("4013864", CallClass.LOCAL)),
+        ("*2593001234567", ExternalWithRecall("3001234567", CallClass.CELLULAR)),
+        ("*25955", ExternalWithRecall("55", None)),
+        ("*25", CancelRecall()),
+        ("*25205", Invalid("recall-needs-external-number", "*25205")),
         ("555100", ConferenceRoom("100")),
         ("701", ParkedCall(701)),
         ("720", ParkedCall(720)),
@@ -84,6 +92,14 @@ def test_codes_are_configurable() -> None:
     assert parse_dialed("04013864", codes, DIRECTORY) == CallExternal("4013864", CallClass.LOCAL)
     assert parse_dialed("77123", codes, DIRECTORY) == ConferenceRoom("123")
     assert parse_dialed("*78", codes, DIRECTORY) == Invalid("unknown-extension", "*78")
+
+
+def test_recall_codes_are_configurable_and_may_differ() -> None:
+    codes = FeatureCodes(external_recall="*41", recall_cancel="*42")
+    assert parse_dialed("*4194013864", codes, DIRECTORY) == ExternalWithRecall("4013864", CallClass.LOCAL)
+    assert parse_dialed("*42", codes, DIRECTORY) == CancelRecall()
+    assert parse_dialed("*41", codes, DIRECTORY) == Invalid("unknown-extension", "*41")
+    assert parse_dialed("*25", codes, DIRECTORY) == Invalid("unknown-extension", "*25")
 
 
 def test_an_extension_equal_to_a_code_prefix_still_works() -> None:
