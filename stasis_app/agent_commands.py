@@ -673,7 +673,11 @@ class AgentCommands:
             view = desk.offer if desk.offer and desk.offer.callid == callid else None
             if view is None:
                 view = CallView(
-                    callid, campaign, str(message.get("caller", "")), guid=live.facts.guid if live else ""
+                    callid,
+                    campaign,
+                    str(message.get("caller", "")),
+                    direction=str(message.get("direction") or "inbound"),
+                    guid=live.facts.guid if live else str(message.get("guid") or ""),
                 )
             view.connected_at = float(message.get("connected_at") or now)
             desk.offer, desk.call = None, view

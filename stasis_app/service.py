@@ -30,6 +30,7 @@ from stasis_app.ari import AriConnection
 from stasis_app.inbound.flow import InboundFlow
 from stasis_app.inbound.loading import database_loader
 from stasis_app.live_statistics import DEFAULT_PUSH_SECONDS, STATS_SNAPSHOT, LiveStatistics, StatisticsTee
+from stasis_app.outbound_calls import OutboundCalls
 from stasis_app.phones.incall import InCallService
 from stasis_app.phones.internal_flow import InternalFlow
 from stasis_app.phones.services import PhoneServices, PhoneSettings
@@ -86,6 +87,7 @@ class StasisService:
     agent_calls: AgentCalls | None = None
     voicemail: Voicemail | None = None
     statistics: LiveStatistics | None = None
+    outbound: OutboundCalls | None = None
 
     @property
     def connection(self) -> AriConnection:
@@ -114,6 +116,8 @@ class StasisService:
             await self.agent_commands.stop()
         if self.agent_calls is not None:
             self.agent_calls.stop()
+        if self.outbound is not None:
+            await self.outbound.stop()
         await self.internal.stop()
         if self.incall is not None:
             await self.incall.stop()
@@ -190,6 +194,8 @@ def build_service(
     internal = InternalFlow(application, phones)
     internal.install()
     incall, agent_calls = install_in_call_features(application, phones, flow, bus)
+    outbound = OutboundCalls(flow, bus, phones, incall)
+    outbound.install()
     return StasisService(
         application,
         flow,
@@ -204,4 +210,5 @@ def build_service(
         agent_calls=agent_calls,
         voicemail=voicemail,
         statistics=live_statistics,
+        outbound=outbound,
     )

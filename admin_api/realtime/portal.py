@@ -74,6 +74,7 @@ _AGENT_EVENTS = frozenset(
         "call.unmuted",
         "call.missed",
         "agent.wrapup",
+        "call.dialing",
     }
 )
 # Events forwarded to every supervisor.

@@ -154,6 +154,8 @@ class CampaignConfig:
     virtual_hold_hangup: bool = False
     #: How to dial out (callbacks): ``{number}`` is replaced, or the number is appended.
     dialstring: str = ""
+    #: Outbound caller-ID rules, one a line (``stasis_app.acd.caller_ids``).
+    callerid: str = ""
     #: The campaign's own break motives (besides the product's).
     breaks: tuple[str, ...] = ()
     #: Dates the campaign is closed (its own holidays and those of every campaign).
@@ -231,6 +233,7 @@ class CampaignConfig:
             virtual_hold_key=str(_read(row, "virtual_hold_key", "")).strip()[:1],
             virtual_hold_hangup=_flag(_read(row, "virtual_hold_hangup", False)),
             dialstring=str(_read(row, "dialstring", "")).strip(),
+            callerid=str(_read(row, "callerid", "")).strip(),
             breaks=tuple(
                 part.strip()
                 for part in str(_read(row, "queue_breaks", "")).replace(";", ",").split(",")

@@ -484,15 +484,24 @@ class InternalFlow:
             await self._hangup_caller(call, "no_answer")
 
     async def _ring_and_connect(
-        self, call: PhoneCall, targets: list[tuple[str, str, bool]], ring_seconds: int
+        self,
+        call: PhoneCall,
+        targets: list[tuple[str, str, bool]],
+        ring_seconds: int,
+        *,
+        indicate_ringing: bool = True,
     ) -> RingOutcome | None:
-        """Ring the targets; None once connected (the call is then over), else why nobody answered."""
+        """Ring the targets; None once connected (the call is then over), else why nobody answered.
+
+        ``indicate_ringing`` False: the caller hears something else already (an answered channel
+        would get ringing generated in-band, replacing its music)."""
         call.phase = Phase.RINGING
         loop = asyncio.get_running_loop()
         call.pickup = loop.create_future()
         internal = [target for target, _dial, external in targets if not external]
         call.ringing_extension = internal[0] if internal else ""
-        await self._request("ring", channelId=call.call_id)
+        if indicate_ringing:
+            await self._request("ring", channelId=call.call_id)
         legs: list[Leg] = []
         for target, dial, external in targets:
             leg = Leg(
@@ -670,8 +679,7 @@ class InternalFlow:
                 await self._hangup(channel_id)
 
         async def connected() -> None:
-            if settings.music_class:
-                await self._request("stopMoh", channelId=channel_id)
+            await self._request("stopMoh" if settings.music_class else "ringStop", channelId=channel_id)
             recall.advance(RecallState.CONNECTED, "extension answered")
 
         call.on_connect = connected
@@ -696,13 +704,13 @@ class InternalFlow:
             call,
             [(extension, self.services.settings.dial_extension(extension), False)],
             settings.extension_ring_seconds,
+            indicate_ringing=not settings.music_class,
         )
         if outcome is None:
             return
         call.outcome = "recall-missed"
         call.detail = f"{extension} {outcome.value}"
-        if settings.music_class:
-            await self._request("stopMoh", channelId=call.call_id)
+        await self._request("stopMoh" if settings.music_class else "ringStop", channelId=call.call_id)
         await self._say(call, list(settings.nobody_available))
         await self._hangup_caller(call)
 
