@@ -34,6 +34,25 @@ def ask_stasis(message: Message) -> bool:
     return ok
 
 
+def request_stasis(message: Message) -> Message | None:
+    """Send a command and answer the Stasis app's reply when it took effect (None otherwise), for
+    routes whose answer carries what the Stasis app made (AgentCall's GUID)."""
+    api = services()
+    kind = message["type"]
+    if api.bus is None:
+        log.warning("no bus: command %s not delivered", kind)
+        return None
+    try:
+        reply = api.bus.request(COMMANDS, message, api.config.bus_timeout_seconds)
+    except (BusError, TimeoutError) as exc:
+        log.warning("no answer from the Stasis app to %s: %s", kind, exc or type(exc).__name__)
+        return None
+    if not reply_ok(reply):
+        log.info("Stasis app refused %s: %s", kind, reply.get("error", "no reason given"))
+        return None
+    return reply
+
+
 def tell_stasis(message: Message) -> None:
     """Announce a change; nobody waits for it."""
     api = services()

@@ -1799,11 +1799,13 @@ def _split_args(value: Any) -> list[str]:
 
 
 def _variables(value: Any) -> dict[str, str]:
-    """Asterisk's `{"variables": {...}}` body (or a bare mapping) as strings."""
+    """The object under a body's `variables` key, as strings.
+
+    The router has already taken it from under `variables`; a second `{"variables": ...}` level is
+    a variable named "variables" holding an object, which Asterisk refuses, and so does this.
+    """
     if not value:
         return {}
-    if isinstance(value, dict) and isinstance(value.get("variables"), dict):
-        value = value["variables"]
     if not isinstance(value, dict):
         raise AriError(400, "The 'variables' field must be a JSON object")
     out: dict[str, str] = {}

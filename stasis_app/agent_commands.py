@@ -286,7 +286,7 @@ class AgentCommands:
                 "timeout": leg.ring_timeout,
                 "channelId": new_id,
                 "callerId": call.caller_id,
-                "variables": {"variables": dict(AUTO_ANSWER_VARIABLES)},
+                "variables": dict(AUTO_ANSWER_VARIABLES),
             }
             if leg.offer.interface.lower().startswith("local/"):
                 params["formats"] = "ulaw"
@@ -411,7 +411,7 @@ class AgentCommands:
                 "timeout": 30,
                 "channelId": monitor.leg_id,
                 "callerId": f'"{mode} {agent}" <{agent}>',
-                "variables": {"variables": dict(AUTO_ANSWER_VARIABLES)},
+                "variables": dict(AUTO_ANSWER_VARIABLES),
             }
             if interface.lower().startswith("local/"):
                 params["formats"] = "ulaw"

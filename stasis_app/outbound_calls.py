@@ -306,7 +306,7 @@ class OutboundCalls:
             "callerId": f'"{campaign.name}" <{number}>',
         }
         if campaign.auto_answer or message.get("auto_answer") is True:
-            params["variables"] = {"variables": dict(AUTO_ANSWER_VARIABLES)}
+            params["variables"] = dict(AUTO_ANSWER_VARIABLES)
         if interface.lower().startswith("local/"):
             params["formats"] = "ulaw"
         async with call.lock:
@@ -597,7 +597,7 @@ class OutboundCalls:
             "timeout": self.settings.agent_ring_seconds,
             "channelId": leg_id,
             "callerId": f'"parked {slot}" <{slot}>',
-            "variables": {"variables": dict(AUTO_ANSWER_VARIABLES)},
+            "variables": dict(AUTO_ANSWER_VARIABLES),
         }
         if interface.lower().startswith("local/"):
             params["formats"] = "ulaw"

@@ -39,11 +39,12 @@ from admin_api.auth import (
     issue_token,
     require_roles,
 )
-from admin_api.commands import ask_stasis, member_interface, tell_stasis
+from admin_api.commands import ask_stasis, member_interface, request_stasis, tell_stasis
 from admin_api.schemas.common import parse_json_text
 from admin_api.schemas.integra import (
     AddQueueMemberForm,
     AddSipForm,
+    AgentCallForm,
     AgentLoginForm,
     AgentLogoffForm,
     GetQueuesForm,
@@ -257,6 +258,49 @@ def hangup_phone() -> Response:
         record_audit(session, caller_actor(), "phone.hangup", f"phone:{phone}", {"done": done})
         session.commit()
     return text("1" if done else "0")
+
+
+@blueprint.post("/Agents/AgentCall")
+@require_roles(*ROLES, style="integra")
+def agent_call() -> Response:
+    """Place a call for an agent through an outbound campaign; the body is the call's GUID.
+
+    The agent's phone rings first, then the customer (``destination``) is dialed with ``callerid``
+    (which must be the campaign's: a DID of it or one its caller-ID rules give). Agents may only place
+    their own calls.
+    """
+    form = load_form(AgentCallForm())
+    agent = form["agent"]
+    if not _may_act_for(agent):
+        raise SeedRefusal(f"{current_caller().username} may not place calls for {agent}")
+    with services().sessions() as session:
+        user = find_user(session, agent)
+        if user is None or user.role == ADMINISTRATIVE or not user.phone:
+            raise SeedRefusal(f"no agent {agent} with a phone")
+        if form["phone"] and form["phone"] != user.phone:
+            raise SeedRefusal(f"phone {form['phone']} is not {agent}'s")
+        reply = request_stasis(
+            {
+                "type": "call.dial",
+                "agent": agent,
+                "number": form["destination"],
+                "campaign": form["outqueue"],
+                "callerid": form["callerid"],
+                "interface": f"PJSIP/{user.phone}",
+            }
+        )
+        guid = str(reply.get("guid") or "") if reply is not None else ""
+        record_audit(
+            session,
+            caller_actor(),
+            "agent.call",
+            f"agent:{agent}",
+            {"campaign": form["outqueue"], "number": form["destination"], "guid": guid},
+        )
+        session.commit()
+    if not guid:
+        raise SeedRefusal("the call server did not place the call")
+    return text(guid)
 
 
 # --- configuration ------------------------------------------------------------------------------

@@ -46,6 +46,18 @@ class HangupPhoneForm(SeedForm):
     phone = fields.String(required=True, validate=PHONE)
 
 
+class AgentCallForm(SeedForm):
+    """The seed's AgentCall: ``outqueue`` is the outbound campaign, ``destination`` the number."""
+
+    callerid = fields.String(load_default="", validate=validate.Regexp(r"^\+?[0-9]{0,32}$"))
+    agent = fields.String(required=True, validate=USERNAME)
+    phone = fields.String(load_default="", validate=validate.Regexp(r"^[0-9A-Za-z_.-]{0,40}$"))
+    tech = fields.String(load_default="SIP", validate=validate.OneOf(["SIP", "PJSIP", "sip", "pjsip", ""]))
+    context = fields.String(load_default="", validate=validate.Length(max=80))
+    outqueue = fields.String(required=True, validate=CAMPAIGN_NAME)
+    destination = fields.String(required=True, validate=validate.Regexp(r"^\+?[0-9*#]{1,32}$"))
+
+
 class AddSipForm(SeedForm):
     phone = required_text(20000)
 

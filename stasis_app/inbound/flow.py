@@ -825,7 +825,7 @@ class InboundFlow:
                 "callerId": call.caller_id,
             }
             if call.campaign is not None and call.campaign.auto_answer:
-                params["variables"] = {"variables": dict(AUTO_ANSWER_VARIABLES)}
+                params["variables"] = dict(AUTO_ANSWER_VARIABLES)
             if interface.lower().startswith("local/"):
                 # Local channels originated without formats come up at 192 kHz (see the design notes).
                 params["formats"] = "ulaw"

@@ -41,6 +41,13 @@ class StasisStandIn:
             ok = message["phone"] in self.phones_in_call
         elif kind in {"agent.login", "agent.logoff"}:
             ok = message["agent"] not in self.refused_agents
+        elif kind == "call.dial":
+            # As the Stasis app answers a dial it placed: the call's GUID.
+            ok = message["agent"] not in self.refused_agents
+            await self.bus.reply(
+                message, {"ok": ok, "guid": f"guid-{len(self.commands)}"} if ok else {"ok": False}
+            )
+            return
         else:
             ok = True
         await self.bus.reply(message, {"ok": ok})

@@ -158,12 +158,14 @@ def test_failed_commands_say_why(system: RealtimeSystem) -> None:
     error = agent.wait("command.error", lambda d: d["command"] == "reject")
     assert "no ringing call" in error["reason"]
     assert "not in a call" in agent.call("hangup")["error"]
-    for command in ("transfer", "park", "conference", "retrieve"):
+    for command in ("transfer", "park", "conference"):
         # Routed to the call server's phone features: their reason, or "not available yet" when no
         # part of the call server handles that command; never a made-up success.
         answer = agent.call(command, {"to": "1234"})
         assert not answer["ok"], answer
         assert answer["error"].startswith("not available yet") or "not in a call" in answer["error"], answer
+    assert agent.call("retrieve", {"to": "1234"})["error"] == "slot must be a parking slot number"
+    assert agent.call("dial", {"number": "5550000", "campaign": "x"})["error"] == "unknown campaign 'x'"
     assert "not a member" in agent.call("login", {"campaigns": ["nope"]})["error"]
 
 

@@ -155,3 +155,16 @@ async def test_user_event_reaches_the_application(sim: Sim) -> None:
         422,
         {"message": "Event source was not found"},
     )
+
+
+async def test_variables_wrapped_twice_are_refused_as_asterisk_does(sim: Sim) -> None:
+    await sim.engine.register_phone("1001", PhoneBehaviour("ring"))
+    url = f"{sim.base}/ari/channels?endpoint=PJSIP/1001&app=t"
+    twice = {"variables": {"variables": {"PJSIP_HEADER(add,Alert-Info)": "auto answer"}}}
+    async with sim.http.post(url, json=twice) as resp:
+        assert resp.status == 400
+        assert (await resp.json())["message"].startswith("Each value in 'variables' must be a string")
+    once = {"variables": {"PJSIP_HEADER(add,Alert-Info)": "auto answer"}}
+    async with sim.http.post(url, json=once) as resp:
+        assert resp.status == 200
+        assert (await resp.json())["name"].startswith("PJSIP/1001-")
