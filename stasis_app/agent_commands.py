@@ -2,9 +2,10 @@
 
 The inbound flow owns calls and agent states; this module adds the call controls an agent uses on a
 call it already has (answer when the phone does not answer by itself, reject, hold, mute, DTMF, end
-of wrap-up), the supervisor's listening modes (spy, whisper, barge through ARI snoop) and the
-per-agent desk the web clients rebuild themselves from after a reconnect (state, current call, the
-session's call history). Commands arrive on the bus like the flow's own; the flow leaves the types
+of wrap-up; hold, mute and DTMF also on the calls agents place, ``stasis_app.outbound_calls``),
+the supervisor's listening modes (spy, whisper, barge through ARI snoop) and the per-agent desk the
+web clients rebuild themselves from after a reconnect (state, current call, the session's call
+history). Commands arrive on the bus like the flow's own; the flow leaves the types
 listed in :data:`COMMAND_TYPES` to this module (``flow.delegated_commands``), so each request gets
 exactly one answer.
 
@@ -22,13 +23,16 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bus import messages
 from bus.base import Bus, Subscription
 from stasis_app.application import StasisApplication
 from stasis_app.ari import AriConnection, AriError, AriRequestError
 from stasis_app.inbound.flow import AGENT_KIND, InboundCall, InboundFlow, Phase
+
+if TYPE_CHECKING:
+    from stasis_app.outbound_calls import OutboundCalls
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +87,34 @@ HISTORY_LENGTH = 100
 
 class CommandRefused(Exception):
     """A command that cannot apply now; the text is the reason the agent is shown."""
+
+
+@dataclass(frozen=True)
+class ConnectedCall:
+    """An agent's connected call as the call controls need it, whichever module owns the call.
+
+    Hold and DTMF act on the customer's channel, mute on the agent's; events name ``callid``, the id
+    the call's ``call.connected`` carried, so the desks follow them.
+    """
+
+    callid: str
+    customer_leg: str
+    agent_leg: str
+    campaign: str
+    caller: str
+    musiconhold: str = "default"
+
+    @classmethod
+    def of_campaign_call(cls, call: InboundCall, agent_leg: str) -> ConnectedCall:
+        campaign = call.campaign
+        return cls(
+            callid=call.callid,
+            customer_leg=call.callid,
+            agent_leg=agent_leg,
+            campaign=campaign.name if campaign else "",
+            caller=call.caller_number,
+            musiconhold=campaign.musiconhold if campaign else "default",
+        )
 
 
 @dataclass
@@ -179,6 +211,8 @@ class AgentCommands:
         self._by_leg: dict[str, Monitor] = {}
         self._subscriptions: list[Subscription] = []
         self._removers: list[Callable[[], None]] = []
+        #: The calls agents place themselves: the call controls apply to them too.
+        self.outbound: OutboundCalls | None = None
 
     def install(self) -> None:
         """Subscribe to commands and events and register the monitoring legs' flows."""
@@ -238,16 +272,16 @@ class AgentCommands:
             return await self._answer(agent)
         if kind == CALL_REJECT:
             return await self._reject(agent)
-        call, leg_id = self._connected_call(agent)
+        call = self._connected_call(agent)
         if kind == CALL_HOLD:
             return await self._hold(agent, call, bool(message.get("on", True)))
         if kind == CALL_MUTE:
-            return await self._mute(agent, call, leg_id, bool(message.get("on", True)))
+            return await self._mute(agent, call, bool(message.get("on", True)))
         if kind == CALL_DTMF:
             digits = text_field(message, "digits")
             if not DTMF_DIGITS.match(digits):
                 raise CommandRefused(f"{digits!r} is not a DTMF string (0-9, *, #, A-D; at most 32)")
-            await self.connection.rest.channels.sendDTMF(channelId=call.callid, dtmf=digits)
+            await self.connection.rest.channels.sendDTMF(channelId=call.customer_leg, dtmf=digits)
             return {"ok": True, "callid": call.callid, "digits": digits}
         raise CommandRefused(f"unknown command {kind!r}")
 
@@ -258,12 +292,23 @@ class AgentCommands:
                 return call
         raise CommandRefused(f"agent {agent} has no ringing call")
 
-    def _connected_call(self, agent: str) -> tuple[InboundCall, str]:
+    def _campaign_call(self, agent: str) -> tuple[InboundCall, str]:
+        """The agent's connected campaign call and the agent's leg of it."""
         for call in self.flow.calls.values():
             leg = call.connected
             if leg is not None and leg.offer.agent == agent and call.phase is Phase.CONNECTED:
                 return call, leg.leg_id
         raise CommandRefused(f"agent {agent} is not in a call")
+
+    def _connected_call(self, agent: str) -> ConnectedCall:
+        """The agent's connected call: a campaign call, else a call the agent placed."""
+        try:
+            return ConnectedCall.of_campaign_call(*self._campaign_call(agent))
+        except CommandRefused:
+            found = self.outbound.connected_call(agent) if self.outbound is not None else None
+            if found is None:
+                raise
+            return found
 
     async def _answer(self, agent: str) -> dict[str, Any]:
         """Ring the agent's phone again with the auto-answer headers, in place of the ringing leg.
@@ -312,28 +357,28 @@ class AgentCommands:
         await self.connection.rest.channels.hangup(channelId=leg.leg_id, reason="busy")
         return {"ok": True, "callid": call.callid}
 
-    async def _hold(self, agent: str, call: InboundCall, on: bool) -> dict[str, Any]:
+    async def _hold(self, agent: str, call: ConnectedCall, on: bool) -> dict[str, Any]:
         view = self._call_view(agent, call.callid)
         if view.held == on:
             raise CommandRefused("the call is already on hold" if on else "the call is not on hold")
-        campaign = call.campaign.musiconhold if call.campaign else "default"
+        customer = call.customer_leg
         if on:
-            await self.connection.rest.channels.mute(channelId=call.callid, direction="in")
-            await self.connection.rest.channels.startMoh(channelId=call.callid, mohClass=campaign)
+            await self.connection.rest.channels.mute(channelId=customer, direction="in")
+            await self.connection.rest.channels.startMoh(channelId=customer, mohClass=call.musiconhold)
         else:
-            await self.connection.rest.channels.stopMoh(channelId=call.callid)
-            await self.connection.rest.channels.unmute(channelId=call.callid, direction="in")
+            await self.connection.rest.channels.stopMoh(channelId=customer)
+            await self.connection.rest.channels.unmute(channelId=customer, direction="in")
         await self._publish(CALL_HELD if on else CALL_UNHELD, agent, call)
         return {"ok": True, "callid": call.callid, "held": on}
 
-    async def _mute(self, agent: str, call: InboundCall, leg_id: str, on: bool) -> dict[str, Any]:
+    async def _mute(self, agent: str, call: ConnectedCall, on: bool) -> dict[str, Any]:
         view = self._call_view(agent, call.callid)
         if view.muted == on:
             raise CommandRefused("the microphone is already muted" if on else "the microphone is not muted")
         if on:
-            await self.connection.rest.channels.mute(channelId=leg_id, direction="in")
+            await self.connection.rest.channels.mute(channelId=call.agent_leg, direction="in")
         else:
-            await self.connection.rest.channels.unmute(channelId=leg_id, direction="in")
+            await self.connection.rest.channels.unmute(channelId=call.agent_leg, direction="in")
         await self._publish(CALL_MUTED if on else CALL_UNMUTED, agent, call)
         return {"ok": True, "callid": call.callid, "muted": on}
 
@@ -356,13 +401,13 @@ class AgentCommands:
         self.flow.dispatch()
         return {"ok": True, "seconds_left": round(left, 3)}
 
-    async def _publish(self, kind: str, agent: str, call: InboundCall, **extra: Any) -> None:
+    async def _publish(self, kind: str, agent: str, call: ConnectedCall, **extra: Any) -> None:
         event = {
             "type": kind,
             "agent": agent,
             "callid": call.callid,
-            "campaign": call.campaign.name if call.campaign else "",
-            "caller": call.caller_number,
+            "campaign": call.campaign,
+            "caller": call.caller,
             "time": self.clock(),
             **extra,
         }
@@ -381,7 +426,7 @@ class AgentCommands:
             raise CommandRefused(f"supervisor {supervisor} has no phone to ring")
         if any(m.supervisor == supervisor and not m.ended for m in self.monitors.values()):
             raise CommandRefused(f"supervisor {supervisor} is already monitoring a call")
-        call, agent_leg = self._connected_call(agent)
+        call, agent_leg = self._campaign_call(agent)
         monitor = Monitor(
             monitor_id=uuid.uuid4().hex,
             supervisor=supervisor,

@@ -40,7 +40,7 @@ from stasis_app.acd.agents import Activity, AgentState
 from stasis_app.acd.caller_ids import caller_id_allowed, choose_caller_id, parse_rules
 from stasis_app.acd.campaigns import CampaignConfig
 from stasis_app.acd.records import CallFacts, QueueLogRow, local_time
-from stasis_app.agent_commands import CommandRefused, text_field
+from stasis_app.agent_commands import CALL_HELD, CALL_UNHELD, CommandRefused, ConnectedCall, text_field
 from stasis_app.application import StasisApplication
 from stasis_app.ari import AriConnection, AriError, AriRequestError
 from stasis_app.inbound.flow import AUTO_ANSWER_VARIABLES, InboundFlow
@@ -67,6 +67,8 @@ FAILED_STATUSES = frozenset({"BUSY", "CONGESTION", "CHANUNAVAIL"})
 CDR_DISPOSITIONS = {"BUSY": records.BUSY, "CONGESTION": records.FAILED, "CHANUNAVAIL": records.FAILED}
 #: The context the CDR names for calls agents place (the seed's "agents" flows).
 AGENT_CONTEXT = "agents"
+#: queue_log rows of the hold events the call controls publish.
+HOLD_ROWS = {CALL_HELD: "HOLD", CALL_UNHELD: "UNHOLD"}
 
 
 class Step(enum.Enum):
@@ -182,7 +184,9 @@ class OutboundCalls:
 
     def install(self) -> None:
         self.flow.delegated_commands.update(COMMAND_TYPES)
+        self.flow.phone_hangups.append(self.hang_up_phone)
         self._subscriptions.append(self.bus.subscribe(messages.COMMANDS, self.on_command))
+        self._subscriptions.append(self.bus.subscribe(messages.EVENTS, self.on_event))
         self.application.register_flow(AGENT_LEG_KIND, self._on_agent_up)
         self.application.register_flow(CUSTOMER_LEG_KIND, self._on_customer_up)
         self.application.register_flow(RETRIEVER_KIND, self._on_retriever_up)
@@ -201,6 +205,8 @@ class OutboundCalls:
         for remove in self._removers:
             remove()
         self._removers.clear()
+        if self.hang_up_phone in self.flow.phone_hangups:
+            self.flow.phone_hangups.remove(self.hang_up_phone)
         for call in list(self.calls.values()):
             async with call.lock:
                 if call.step is not Step.ENDED:
@@ -209,6 +215,53 @@ class OutboundCalls:
 
     def busy(self, agent: str) -> bool:
         return any(c.agent == agent and c.step is not Step.ENDED for c in self.calls.values())
+
+    def connected_call(self, agent: str) -> ConnectedCall | None:
+        """The agent's call once the customer answered, for the call controls (hold, mute, DTMF)."""
+        for call in self.calls.values():
+            if call.agent == agent and call.step is Step.CONNECTED:
+                return ConnectedCall(
+                    callid=call.callid,
+                    customer_leg=call.customer_id,
+                    agent_leg=call.callid,
+                    campaign=call.campaign.name,
+                    caller=call.number,
+                    musiconhold=call.campaign.musiconhold,
+                )
+        return None
+
+    async def hang_up_phone(self, agent: str, callid: str) -> bool:
+        """``phone.hangup`` for a call the agent placed (the flow asks, and answers the request).
+
+        The agent's leg goes, ringing or talking; its end finishes the call like a hang-up on the
+        phone itself, so the records are written once, by :meth:`finish`.
+        """
+        call = self.calls.get(callid)
+        if call is None or call.agent != agent or call.step is Step.ENDED:
+            return False
+        await self._hangup(call.callid)
+        return True
+
+    async def on_event(self, message: messages.Message) -> None:
+        """HOLD / UNHOLD rows for the calls agents place, as the campaign calls get them."""
+        event = HOLD_ROWS.get(str(message.get("type", "")))
+        call = self.calls.get(str(message.get("callid", ""))) if event is not None else None
+        if event is None or call is None:
+            return
+        self.flow._log_row(
+            QueueLogRow(
+                local_time(self.flow.clock()),
+                call.callid,
+                call.campaign.name,
+                call.agent,
+                event,
+                call.customer_channel,
+                "",
+                call.number,
+                call.agent,
+                call.interface.split("/", 1)[-1],
+            )
+        )
 
     # Commands ---------------------------------------------------------------------------------
 

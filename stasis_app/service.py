@@ -196,6 +196,7 @@ def build_service(
     incall, agent_calls = install_in_call_features(application, phones, flow, bus)
     outbound = OutboundCalls(flow, bus, phones, incall)
     outbound.install()
+    agent_commands.outbound = outbound
     return StasisService(
         application,
         flow,

@@ -129,6 +129,8 @@ class CampaignConfig:
     timeoutrestart: bool = False
     #: Seconds the agent waits after answering before being bridged to the caller.
     memberdelay: int = 0
+    #: ``announce``: played to the agent who answered, before the caller is put through.
+    announce: tuple[str, ...] = ()
     autopause: AutoPause = AutoPause.OFF
     autopausedelay: int = 0
     autopausebusy: bool = False
@@ -218,6 +220,7 @@ class CampaignConfig:
             autofill=_optional_flag(_read(row, "autofill"), True),
             timeoutrestart=_flag(_read(row, "timeoutrestart", False)),
             memberdelay=max(0, _int(_read(row, "memberdelay"), 0)),
+            announce=media_list(str(_read(row, "announce", ""))),
             autopause=parse_autopause(str(_read(row, "autopause", ""))),
             autopausedelay=max(0, _int(_read(row, "autopausedelay"), 0)),
             autopausebusy=_flag(_read(row, "autopausebusy", False)),

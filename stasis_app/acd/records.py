@@ -99,12 +99,27 @@ def complete(
 
 
 def abandon(
-    at: datetime, callid: str, campaign: str, *, position: int, original_position: int, waittime: float
+    at: datetime,
+    callid: str,
+    campaign: str,
+    *,
+    position: int,
+    original_position: int,
+    waittime: float,
+    agent: str = NONE,
 ) -> QueueLogRow:
-    """ABANDON position|origposition|waittime."""
+    """ABANDON position|origposition|waittime. ``agent`` is the member the caller was about to be
+    put through to when they hung up during its ``memberdelay`` or announcement (app_queue names it
+    then), else NONE."""
     return QueueLogRow(
-        at, callid, campaign, NONE, "ABANDON", str(position), str(original_position), _secs(waittime)
+        at, callid, campaign, agent, "ABANDON", str(position), str(original_position), _secs(waittime)
     )
+
+
+def agent_dump(at: datetime, callid: str, campaign: str, agent: str) -> QueueLogRow:
+    """AGENTDUMP (no data): the agent answered but hung up before being put through to the caller
+    (during ``memberdelay`` or the campaign's ``announce``); the caller goes on waiting."""
+    return QueueLogRow(at, callid, campaign, agent, "AGENTDUMP")
 
 
 def agent_login(at: datetime, agent: str, interface: str) -> QueueLogRow:
@@ -148,6 +163,17 @@ def pause(at: datetime, campaign: str, agent: str, paused: bool, reason: str) ->
 def pause_all(at: datetime, agent: str, paused: bool, reason: str) -> QueueLogRow:
     """PAUSEALL / UNPAUSEALL reason, once before the per-campaign rows."""
     return QueueLogRow(at, NONE, NONE, agent, "PAUSEALL" if paused else "UNPAUSEALL", reason)
+
+
+def real_pause(at: datetime, agent: str) -> QueueLogRow:
+    """REALPAUSE (no data): the agent went on pause, once whatever the campaigns paused (the
+    telephony PAUSE / PAUSEALL rows say which); ``queuename`` is NONE, as for agent events."""
+    return QueueLogRow(at, NONE, NONE, agent, "REALPAUSE")
+
+
+def real_unpause(at: datetime, agent: str, pausetime: float) -> QueueLogRow:
+    """REALUNPAUSE pausetime: the agent's pause is over, after that many whole seconds."""
+    return QueueLogRow(at, NONE, NONE, agent, "REALUNPAUSE", _secs(pausetime))
 
 
 def _exit_row(

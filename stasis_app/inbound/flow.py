@@ -15,8 +15,11 @@ A call's phases::
              (appArgs "agent,<callid>"; every member of the tier at once with ``ringall``, the
              first to answer wins and the others are hung up without a row); unanswered ->
              RINGNOANSWER (and PAUSE with ``autopause``), next offer after ``retry``; answered ->
-             ``memberdelay`` of silence for the agent, then CONNECTED (bridge, CONNECT, recording
-             with ``record``); caller hangs up -> RINGCANCELED + ABANDON (or VIRTUAL_HOLD).
+             ``memberdelay`` of silence for the agent, then the campaign's ``announce`` played to
+             the agent (the caller keeps the music), then CONNECTED (bridge, CONNECT, recording
+             with ``record``); the agent hanging up before that -> AGENTDUMP and the caller waits
+             for the next offer after ``retry``; caller hangs up -> RINGCANCELED + ABANDON (or
+             VIRTUAL_HOLD).
              Announcements (position, hold time, periodic) pause the music; ``queue_timeout`` ->
              EXITWITHTIMEOUT, ``leavewhenempty`` -> EXITEMPTY (both then the fall-through), a key
              of the exit ``context`` -> EXITWITHKEY; the virtual hold key -> VIRTUAL_HOLD.
@@ -69,7 +72,7 @@ from stasis_app.acd.queueing import (
 from stasis_app.acd.records import CallFacts, QueueLogRow, local_time
 from stasis_app.acd.schedule import AnyHolidays, HolidayCalendar
 from stasis_app.application import StasisApplication
-from stasis_app.ari import AriConnection, AriError, AriRequestError, ResyncReport
+from stasis_app.ari import AriConnection, AriError, AriRequestError, AriUnavailable, ResyncReport
 from stasis_app.inbound.ports import CampaignLoader, RecordSink
 from stasis_app.phones.services import CallerInfo
 
@@ -132,6 +135,8 @@ class AgentLeg:
     cancelled: str | None = None
     channel_name: str = ""
     dial_status: str = ""
+    #: Asterisk answered the originate: the leg exists until an event (or a resync) says it ended.
+    originated: bool = False
 
 
 @dataclass
@@ -218,6 +223,9 @@ class InboundFlow:
         self._subscription: Any = None
         #: Command types another subscriber of the bus answers (see stasis_app.agent_commands).
         self.delegated_commands: set[str] = set()
+        #: Asked (agent, callid) by ``phone.hangup`` for an agent's call another module owns; the
+        #: flow still answers the request, so it gets exactly one reply.
+        self.phone_hangups: list[Callable[[str, str], Coroutine[Any, Any, bool]]] = []
         #: Told about each call once its agent is bridged (the in-call features attach there).
         self.on_bridged: Callable[[InboundCall], None] | None = None
         #: Out-of-hours and not-available callers of campaigns with a mailbox go there.
@@ -229,6 +237,15 @@ class InboundFlow:
         self.breaks: dict[str, tuple[str, str, str, float]] = {}
         #: Callers whose queue timeout passed while an agent rang for them.
         self._expired_ringing: set[str] = set()
+        #: Channels the flow let go of while ARI could not be reached (a hang-up or a send-back that
+        #: failed, an originate whose answer never came), by id -> "hangup" or "send_back", and
+        #: bridges it could not destroy: finished after the reconnect (see ``_tie_loose_ends``).
+        self._strays: dict[str, str] = {}
+        self._stray_bridges: set[str] = set()
+        #: Agents on pause (REALPAUSE written) -> when the pause began, for REALUNPAUSE's pausetime.
+        self.real_pauses: dict[str, float] = {}
+        #: ``announce`` playbacks to answered agents: playback id -> (call, leg, agent channel).
+        self.agent_announcements: dict[str, tuple[InboundCall, AgentLeg, dict[str, Any]]] = {}
 
     # Wiring ---------------------------------------------------------------------------------------
 
@@ -445,6 +462,9 @@ class InboundFlow:
 
     async def _on_playback_finished(self, event: dict[str, Any], _conn: AriConnection) -> None:
         playback = event.get("playback") or {}
+        if str(playback.get("id")) in self.agent_announcements:
+            await self._after_agent_announcement(str(playback.get("id")))
+            return
         call = self.playbacks.pop(str(playback.get("id")), None)
         if call is None:
             return
@@ -836,7 +856,13 @@ class InboundFlow:
             except AriError as exc:
                 log.warning("call %s: cannot ring %s on %s: %s", call.callid, leg.offer.agent, interface, exc)
                 self._release_offer(call, leg, record=True)
+                if isinstance(exc, AriUnavailable):
+                    # The originate may have reached Asterisk all the same: a phone would ring for a
+                    # leg the flow forgot. It has the id chosen here, so it is hung up by that id (now,
+                    # or after the reconnect when ARI does not answer now either).
+                    await self._hangup_channel(leg.leg_id)
                 return
+            leg.originated = True
             if isinstance(channel, dict):
                 leg.channel_name = str(channel.get("name", ""))
 
@@ -909,17 +935,20 @@ class InboundFlow:
             campaign = call.campaign
             try:
                 await self._cancel_other_legs(call, leg)
-                if campaign is not None and campaign.memberdelay > 0:
-                    # ``memberdelay``: the agent hears silence before being put through (CONNECT after).
+                if campaign is not None and (campaign.memberdelay > 0 or campaign.announce):
+                    # Until put through, the answered agent is ``delayed``: the caller keeps the music
+                    # and the agent hanging up is an AGENTDUMP (app_queue's try_calling).
                     leg.answered = True
                     call.delayed = leg
+                if campaign is not None and campaign.memberdelay > 0:
+                    # ``memberdelay``: the agent hears silence before being put through (CONNECT after).
                     await self._request("startSilence", channelId=leg_id)
                     self._spawn(
                         self._connect_after_delay(call, leg, channel, campaign.memberdelay),
                         f"memberdelay of {call.callid}",
                     )
                     return
-                await self._connect(call, leg, channel)
+                await self._announce_or_connect(call, leg, channel)
             except AriRequestError as exc:
                 await self._on_request_error(call, exc, "connecting the agent")
             except Exception as exc:
@@ -940,6 +969,56 @@ class InboundFlow:
         async with call.lock:
             if call.delayed is not leg or call.phase is not Phase.WAITING or leg.ended:
                 return
+            try:
+                if call.campaign is not None and call.campaign.announce:
+                    await self._request("stopSilence", channelId=leg.leg_id)
+                await self._announce_or_connect(call, leg, channel)
+            except AriRequestError as exc:
+                await self._on_request_error(call, exc, "connecting the agent")
+            except Exception as exc:
+                await self._fail(call, f"connecting the agent failed: {exc!r}")
+
+    async def _announce_or_connect(self, call: InboundCall, leg: AgentLeg, channel: dict[str, Any]) -> None:
+        """The campaign's ``announce`` to the agent who answered, then the bridge; without one (or
+        when it cannot be played: app_queue goes on too), the bridge at once."""
+        campaign = call.campaign
+        media = campaign.announce if campaign is not None else ()
+        if media:
+            playback_id = f"oc-pb-{uuid.uuid4().hex}"
+            self.agent_announcements[playback_id] = (call, leg, channel)
+            try:
+                await self.connection.rest.channels.playWithId(
+                    channelId=leg.leg_id, playbackId=playback_id, media=",".join(media)
+                )
+                return
+            except AriError as exc:
+                self.agent_announcements.pop(playback_id, None)
+                if _gone(exc):
+                    raise
+                log.warning(
+                    "call %s: cannot play %s to agent %s (%s); putting it through without it",
+                    call.callid,
+                    media,
+                    leg.offer.agent,
+                    exc,
+                )
+        call.delayed = None
+        await self._connect(call, leg, channel)
+
+    async def _after_agent_announcement(self, playback_id: str) -> None:
+        """The agent heard the whole ``announce``: now the caller is put through."""
+        call, leg, channel = self.agent_announcements.pop(playback_id)
+        async with call.lock:
+            if call.delayed is not leg or call.phase is not Phase.WAITING or leg.ended:
+                return
+            try:
+                # A playback also finishes when its channel hangs up, and its PlaybackFinished comes
+                # before the StasisEnd: an agent gone meanwhile is left to that StasisEnd (AGENTDUMP).
+                await self.connection.rest.channels.get(channelId=leg.leg_id)
+            except AriError as exc:
+                if _gone(exc):
+                    return
+                log.info("call %s: agent leg %s could not be looked at: %s", call.callid, leg.leg_id, exc)
             call.delayed = None
             try:
                 await self._connect(call, leg, channel)
@@ -947,6 +1026,30 @@ class InboundFlow:
                 await self._on_request_error(call, exc, "connecting the agent")
             except Exception as exc:
                 await self._fail(call, f"connecting the agent failed: {exc!r}")
+
+    def _agent_dumped(self, call: InboundCall, leg: AgentLeg) -> None:
+        """The agent answered but hung up before being put through (``memberdelay`` or ``announce``):
+        AGENTDUMP, the agent is free again (no wrap-up: there was no call), and the caller, who kept
+        the music, waits ``retry`` before the next offer, as app_queue's try_calling returns to the
+        queue loop (no RINGNOANSWER, no auto-pause: the phone was answered)."""
+        call.delayed = None
+        leg.answered = False
+        leg.ended = True
+        self.legs.pop(leg.leg_id, None)
+        for playback_id, (_call, announced, _channel) in list(self.agent_announcements.items()):
+            if announced is leg:
+                del self.agent_announcements[playback_id]
+        now = self.clock()
+        campaign = self.campaigns.get(leg.offer.campaign) or call.campaign
+        if call.phase is Phase.WAITING:
+            self._log_row(
+                records.agent_dump(local_time(now), call.callid, leg.offer.campaign, leg.offer.agent)
+            )
+        retry = 0 if leg.cancelled == "logoff" or campaign is None else campaign.retry
+        # NOANSWER ends the attempt: the caller waits ``retry`` rather than ringing the next at once.
+        offer_failed(self.queues, self.agents, leg.offer, now, retry, outcome=RingOutcome.NOANSWER)
+        call.offers = [other for other in call.offers if other is not leg]
+        self.dispatch()
 
     async def _connect(self, call: InboundCall, leg: AgentLeg, channel: dict[str, Any]) -> None:
         now = self.clock()
@@ -993,10 +1096,11 @@ class InboundFlow:
         self._publish_agent_changes()
         await self._request("stopMoh", channelId=call.callid)
         bridge_id = f"oc-bridge-{call.callid}"
+        # Known before the request: a create whose answer is lost may have made it all the same.
+        call.bridge_id = bridge_id
         await self.connection.rest.bridges.createWithId(
             bridgeId=bridge_id, type="mixing", name=f"call-{call.callid}"
         )
-        call.bridge_id = bridge_id
         await self.connection.rest.bridges.addChannel(
             bridgeId=bridge_id, channel=f"{call.callid},{leg.leg_id}"
         )
@@ -1039,6 +1143,7 @@ class InboundFlow:
 
     async def _channel_gone(self, channel_id: str, cause: int) -> None:
         """A caller or agent leg left Stasis or was destroyed (each is acted on once)."""
+        self._strays.pop(channel_id, None)
         owner = self.calls.get(channel_id) or self.legs.get(channel_id)
         if owner is not None and channel_id in owner.handed_over:
             return
@@ -1056,12 +1161,8 @@ class InboundFlow:
                     await self._complete(call, by_caller=False)
                 return
             if call.delayed is not None and call.delayed.leg_id == channel_id:
-                # The agent hung up during ``memberdelay``: as if it had not answered.
-                delayed = call.delayed
-                call.delayed = None
-                delayed.answered = False
-                delayed.cancelled = delayed.cancelled or "hangup"
-                self._release_offer(call, delayed, record=True, cause=cause)
+                # The agent hung up during ``memberdelay`` or the announcement: AGENTDUMP.
+                self._agent_dumped(call, call.delayed)
                 return
             ringing = next((o for o in call.offers if o.leg_id == channel_id), None)
             if ringing is not None:
@@ -1098,22 +1199,30 @@ class InboundFlow:
             self._positions_changed(campaign.name)
             self._cancel_announcements(call)
             self._holdtime(campaign.name).call_finished()
-            for leg in [*call.offers, *([call.delayed] if call.delayed else [])]:
+            # The agent who answered and was about to be put through: app_queue names it in the
+            # ABANDON row, and its phone was not ringing any more (no RINGCANCELED for it).
+            about_to_talk = call.delayed.offer.agent if call.delayed is not None else records.NONE
+            legs = [
+                *call.offers,
+                *([call.delayed] if call.delayed and call.delayed not in call.offers else []),
+            ]
+            for leg in legs:
                 if leg.ended:
                     continue
                 leg.cancelled = "caller"
-                self._log_row(
-                    records.ring_canceled(
-                        local_time(now),
-                        call.callid,
-                        campaign.name,
-                        leg.offer.agent,
-                        int((now - leg.started) * 1000),
-                    )
-                )
                 if leg.answered:
                     leg.answered = False
                     call.delayed = None
+                else:
+                    self._log_row(
+                        records.ring_canceled(
+                            local_time(now),
+                            call.callid,
+                            campaign.name,
+                            leg.offer.agent,
+                            int((now - leg.started) * 1000),
+                        )
+                    )
                 await self._hangup_channel(leg.leg_id)
             self._log_row(
                 records.abandon(
@@ -1123,6 +1232,7 @@ class InboundFlow:
                     position=position,
                     original_position=call.original_position,
                     waittime=now - call.entered_at,
+                    agent=about_to_talk,
                 )
             )
             self._emit(
@@ -1220,10 +1330,55 @@ class InboundFlow:
         await self._destroy_bridge(call)
         phase = call.phase
         call.facts.disposition = records.FAILED
+        self._close_queue_rows(call)
         self._end(call)
         if phase is not Phase.ENDED:
+            # Until its StasisEnd says it left, the caller is sent back again after a reconnect:
+            # this request fails too when ARI is what failed.
+            self._strays[call.callid] = "send_back"
             await self.application.send_back(call.callid, why)
         self.dispatch()
+
+    def _close_queue_rows(self, call: InboundCall) -> None:
+        """A failed call's last queue_log row, so every ENTERQUEUE has its end in the reports: a
+        waiting caller left unserved (ABANDON; the CDR's FAILED says why), a connected one ended on
+        the agent's side (COMPLETEAGENT)."""
+        campaign = call.campaign
+        if campaign is None:
+            return
+        now = self.clock()
+        if call.phase is Phase.WAITING:
+            left = self.queues.leave(call.callid)
+            position = left[1] if left else 0
+            self._positions_changed(campaign.name)
+            self._holdtime(campaign.name).call_finished()
+            self._log_row(
+                records.abandon(
+                    local_time(now),
+                    call.callid,
+                    campaign.name,
+                    position=position,
+                    original_position=call.original_position,
+                    waittime=now - call.entered_at,
+                )
+            )
+            self._emit(
+                messages.call_abandoned(call.callid, campaign.name, call.caller_number, position=position)
+            )
+        elif call.phase is Phase.CONNECTED and call.connected is not None:
+            self._log_row(
+                records.complete(
+                    local_time(now),
+                    call.callid,
+                    campaign.name,
+                    call.connected.offer.agent,
+                    by_caller=False,
+                    holdtime=call.connected_at - call.entered_at,
+                    calltime=now - call.connected_at,
+                    original_position=call.original_position,
+                )
+            )
+            self._holdtime(campaign.name).call_finished()
 
     async def _on_request_error(self, call: InboundCall, exc: AriRequestError, step: str) -> None:
         """A request about a channel that just hung up fails; its StasisEnd finishes the call."""
@@ -1243,15 +1398,23 @@ class InboundFlow:
         except AriRequestError as exc:
             if exc.status != 404:
                 log.warning("hanging up %s failed: %s", channel_id, exc)
+        except AriUnavailable as exc:
+            log.warning("hanging up %s failed: %s; trying again after the reconnect", channel_id, exc)
+            self._strays[channel_id] = "hangup"
         except AriError as exc:
             log.warning("hanging up %s failed: %s", channel_id, exc)
 
     async def _destroy_bridge(self, call: InboundCall) -> None:
         bridge_id, call.bridge_id = call.bridge_id, None
-        if bridge_id is None:
-            return
+        if bridge_id is not None:
+            await self._destroy_bridge_id(bridge_id)
+
+    async def _destroy_bridge_id(self, bridge_id: str) -> None:
         try:
             await self.connection.rest.bridges.destroy(bridgeId=bridge_id)
+        except AriUnavailable as exc:
+            log.warning("destroying bridge %s failed: %s; trying again after the reconnect", bridge_id, exc)
+            self._stray_bridges.add(bridge_id)
         except AriError as exc:
             if not (isinstance(exc, AriRequestError) and exc.status == 404):
                 log.warning("destroying bridge %s failed: %s", bridge_id, exc)
@@ -1266,18 +1429,91 @@ class InboundFlow:
             log.info("channels.%s %s failed: %s", nickname, params, exc)
 
     async def _on_resync(self, report: ResyncReport, _conn: AriConnection) -> None:
-        """Channels that vanished while the link was down: their calls are over; record them."""
+        """What happened while the events could not be heard (Asterisk replays none of them).
+
+        Channels that vanished: their calls are over; record them. Agent legs that entered Stasis:
+        the agent answered (their StasisStart is lost). Inbound calls that arrived meanwhile on a
+        reconnect: nothing was done to them yet, so they are routed now. Then ``_tie_loose_ends``.
+        """
         for snapshot in [*report.channels_gone, *report.channels_left]:
             channel_id = str(snapshot.get("id"))
+            self._strays.pop(channel_id, None)
             if channel_id in self.calls or channel_id in self.legs:
                 log.warning("channel %s vanished while ARI was unreachable; finishing its call", channel_id)
                 await self._channel_gone(channel_id, cause=0)
         for snapshot in report.channels_new:
             channel_id = str(snapshot.get("id"))
-            if channel_id not in self.calls and channel_id not in self.legs:
+            args = _stasis_args(snapshot)
+            if channel_id in self.legs and channel_id not in self._strays:
+                log.warning("agent leg %s answered while ARI was unreachable", channel_id)
+                self._spawn(
+                    self.on_agent_answered(snapshot, args[1:], self.application),
+                    f"agent leg {channel_id} answered during the outage",
+                )
+            elif channel_id in self.calls or channel_id in self._strays:
+                continue
+            elif not report.first and args[:1] == [INBOUND_KIND]:
+                log.warning("inbound call %s arrived while ARI was unreachable; routing it", channel_id)
+                self._spawn(
+                    self.on_inbound(snapshot, args[1:], self.application),
+                    f"inbound call {channel_id} found after reconnecting",
+                )
+            else:
                 # A call this process does not know (it restarted): it cannot be resumed, so it is
                 # handed back to the dialplan rather than left in silence.
                 await self.application.send_back(channel_id, "unknown call found after reconnecting")
+        alive = {str(s.get("id")) for s in [*report.channels_kept, *report.channels_new]}
+        self._spawn(self._tie_loose_ends(alive), "loose ends after reconnecting")
+
+    async def _tie_loose_ends(self, in_stasis: set[str]) -> None:
+        """After a reconnect, what no event will tell any more: ringing agent legs that ended while
+        the events could not be heard (their ChannelDestroyed is lost: the offer ends as unanswered
+        and the caller is offered again), playbacks that finished (the call's next step runs), and
+        the channels and bridges the flow let go of but could not release then (released now).
+
+        A request failing here closes the socket too, and the next reconnect comes back here.
+        """
+        try:
+            await self._tie_loose_ends_once(in_stasis)
+        except AriUnavailable as exc:
+            log.warning("loose ends left for the next reconnect: %s", exc)
+
+    async def _tie_loose_ends_once(self, in_stasis: set[str]) -> None:
+        ringing = [
+            leg.leg_id
+            for call in {id(c): c for c in self.legs.values()}.values()
+            for leg in call.offers
+            if leg.originated and not leg.answered and not leg.ended and leg.leg_id not in in_stasis
+        ]
+        live: set[str] = set(in_stasis)
+        if ringing or self._strays:
+            channels = await self.connection.rest.channels.list()
+            live = {str(c.get("id")) for c in channels} if isinstance(channels, list) else set()
+        for leg_id in ringing:
+            if leg_id not in live:
+                log.warning("agent leg %s ended while ARI was unreachable", leg_id)
+                await self._channel_gone(leg_id, cause=0)
+        for channel_id, how in list(self._strays.items()):
+            if channel_id not in live or (how == "send_back" and channel_id not in in_stasis):
+                self._strays.pop(channel_id, None)
+            elif how == "send_back":
+                await self.application.send_back(channel_id, "released before ARI became unreachable")
+            else:
+                await self._hangup_channel(channel_id)
+        if self._stray_bridges:
+            bridges = await self.connection.rest.bridges.list()
+            present = {str(b.get("id")) for b in bridges} if isinstance(bridges, list) else set()
+            for bridge_id in list(self._stray_bridges):
+                self._stray_bridges.discard(bridge_id)
+                if bridge_id in present:
+                    await self._destroy_bridge_id(bridge_id)
+        for playback_id in [*self.playbacks, *self.agent_announcements]:
+            try:
+                await self.connection.rest.playbacks.get(playbackId=playback_id)
+            except AriRequestError as exc:
+                if exc.status == 404:
+                    log.warning("playback %s finished while ARI was unreachable", playback_id)
+                    await self._on_playback_finished({"playback": {"id": playback_id}}, self.connection)
 
     # Agent commands from the bus ------------------------------------------------------------------
 
@@ -1347,6 +1583,7 @@ class InboundFlow:
             self._log_row(records.pause_all(at, agent.name, paused, reason))
         for campaign in campaigns:
             self._log_row(records.pause(at, campaign, agent.name, paused, reason))
+        self._real_pause_change(agent.name, agent.paused or bool(agent.paused_in), now)
         running = self.breaks.pop(name, None)
         if running is not None:
             where, motive, said, started = running
@@ -1362,6 +1599,19 @@ class InboundFlow:
             "state": agent.state(now).value,
             "status": agent.seed_status(now).value,
         }
+
+    def _real_pause_change(self, name: str, on_pause: bool, now: float) -> None:
+        """REALPAUSE when the agent goes from working to on pause (in one campaign or all: one row),
+        REALUNPAUSE pausetime when no pause is left. Pausing more campaigns, or changing the motive,
+        while already on pause writes neither. Only the agent's own pause commands count: the
+        telephony's ``autopause`` is a PAUSE row alone."""
+        started = self.real_pauses.get(name)
+        if on_pause and started is None:
+            self.real_pauses[name] = now
+            self._log_row(records.real_pause(local_time(now), name))
+        elif not on_pause and started is not None:
+            del self.real_pauses[name]
+            self._log_row(records.real_unpause(local_time(now), name, now - started))
 
     def finish_wrapup(self, name: str) -> float:
         """End an agent's wrap-up early: FINISHWRAPUP timeleft; answers the seconds that were left."""
@@ -1397,6 +1647,8 @@ class InboundFlow:
         agent = self.agents.get(name)
         ringing_call = self.calls.get(agent.call) if agent.call else None
         interface = agent.interface
+        # Logging off ends the pause too: its time is closed before AGENTLOGOFF.
+        self._real_pause_change(name, False, self.clock())
         _, seconds = self.agents.logoff(name, self.clock())
         self._log_row(records.agent_logoff(local_time(self.clock()), name, interface, seconds))
         if ringing_call is not None:
@@ -1414,6 +1666,9 @@ class InboundFlow:
             return False
         call = self.calls.get(agent.call)
         if call is None:
+            for hang_up in self.phone_hangups:
+                if await hang_up(agent.name, agent.call):
+                    return True
             return False
         leg = (
             call.connected
@@ -1520,6 +1775,16 @@ def _priority(text: str) -> int:
         return int(text.strip())
     except ValueError:
         return 0
+
+
+def _stasis_args(channel: dict[str, Any]) -> list[str]:
+    """The Stasis arguments of a channel snapshot (its dialplan ``app_data`` after the app's name),
+    e.g. ``["inbound", "880000"]``; empty when the snapshot does not say."""
+    dialplan = channel.get("dialplan") or {}
+    data = dialplan.get("app_data") if isinstance(dialplan, dict) else None
+    if not isinstance(data, str) or not data:
+        return []
+    return [part.strip() for part in data.split(",")[1:]]
 
 
 def _gone(exc: AriError) -> bool:

@@ -617,6 +617,8 @@ class InternalFlow:
         """The number was busy or did not answer: book the recall first (the phone may hang up
         during the message), then tell the phone and hang up."""
         recall = self.recalls.book(call.caller.extension, intent.number, call.caller.caller_id)
+        # Only a notice is left to hear: the phone must not count as busy for the recall's attempts.
+        self.services.presence.release_call(call.call_id)
         call.outcome = "recall-booked"
         call.detail = f"{outcome.value} {recall.recall_id}"
         await self._answer(call)

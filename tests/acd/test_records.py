@@ -44,6 +44,35 @@ def test_queue_log_rows() -> None:
     assert (row.callid, row.event, row.data1) == ("REALTIME", "ADDMEMBER", "PAUSED")
 
 
+def test_real_pause_rows_carry_the_pause_time_on_unpause() -> None:
+    row = records.real_pause(T, "ann")
+    assert (row.callid, row.queuename, row.agent, row.event, row.data1) == (
+        "NONE",
+        "NONE",
+        "ann",
+        "REALPAUSE",
+        "",
+    )
+    row = records.real_unpause(T, "ann", 95.8)
+    assert (row.callid, row.queuename, row.agent, row.event, row.data1, row.data2) == (
+        "NONE",
+        "NONE",
+        "ann",
+        "REALUNPAUSE",
+        "95",
+        "",
+    )
+    assert records.real_unpause(T, "ann", -2).data1 == "0"  # a clock step back never gives a negative
+
+
+def test_agent_dump_and_the_abandon_of_a_caller_about_to_be_put_through() -> None:
+    row = records.agent_dump(T, "c1", "Sales", "ann")
+    assert (row.callid, row.queuename, row.agent, row.event) == ("c1", "Sales", "ann", "AGENTDUMP")
+    assert (row.data1, row.data2, row.data3, row.data4, row.data5) == ("", "", "", "", "")
+    row = records.abandon(T, "c1", "Sales", position=1, original_position=2, waittime=30.2, agent="ann")
+    assert (row.agent, row.event, row.data1, row.data2, row.data3) == ("ann", "ABANDON", "1", "2", "30")
+
+
 def test_cdr_of_an_answered_and_an_abandoned_call() -> None:
     start = T.timestamp()
     facts = CallFacts(

@@ -220,12 +220,14 @@ async def test_breaks_with_motive(harness: CallHarness, db_engine: Engine, start
         "AGENTLOGIN",
         "PAUSEALL",
         "PAUSE",
+        "REALPAUSE",
         "BREAK",
         "UNPAUSEALL",
         "UNPAUSE",
+        "REALUNPAUSE",
         "UNBREAK",
     ], rows
-    assert rows[3][3] == "LUNCH" and rows[6][3] == "LUNCH"
+    assert rows[4][3] == "LUNCH" and rows[8][3] == "LUNCH"
 
 
 async def test_wrapup_and_finishwrapup(
