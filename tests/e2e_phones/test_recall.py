@@ -26,7 +26,12 @@ def paced(harness: CallHarness, interval: float, attempts: int, external_ring_se
     simulator plays prompts at its time scale, a real Asterisk takes seconds for them."""
     if harness.name == "asterisk":
         interval = max(interval, 4.0)
-    return RecallSettings(interval=interval, attempts=attempts, external_ring_seconds=external_ring_seconds)
+    return RecallSettings(
+        interval=interval,
+        attempts=attempts,
+        external_ring_seconds=external_ring_seconds,
+        extension_ring_seconds=2,
+    )
 
 
 def all_recalls(system: System) -> list[Recall]:
@@ -112,7 +117,7 @@ async def test_busy_then_the_recall_connects_both(harness: CallHarness, start_sy
 async def test_extension_does_not_answer_the_recall(harness: CallHarness, start_system: Starter) -> None:
     await harness.register_phone(NUMBER, Behaviour("busy"))
     await harness.register_phone("201", Behaviour("ring"))
-    system = await start_system(recall=FAST_RECALL)
+    system = await start_system(recall=paced(harness, 0.4, 3, 2))
     recall = await book_a_recall(system, harness)
     await harness.set_phone_behaviour(NUMBER, Behaviour("answer"))
     external = await harness.wait_for_ringing(NUMBER, within=10)
@@ -127,7 +132,7 @@ async def test_extension_does_not_answer_the_recall(harness: CallHarness, start_
     assert heard == [*FAST_RECALL.please_hold, *FAST_RECALL.nobody_available]
     assert await harness.wait_no_strays() == CLEAN
     # The recall is over: no further attempt reaches the number.
-    await asyncio.sleep(FAST_RECALL.interval * 2)
+    await asyncio.sleep(0.8)
     assert recall.state is RecallState.MISSED
     assert system.service.internal.recalls.pending == {}
 
