@@ -38,6 +38,8 @@ class Param:
     lenient: bool = False
     #: Asterisk refuses negative values although the description gives no range.
     non_negative: bool = False
+    #: Described as required, but Asterisk goes on without it instead of answering 400.
+    absent_ok: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ def _q(
     invalid: str | None = None,
     lenient: bool = False,
     non_negative: bool = False,
+    absent_ok: bool = False,
 ) -> Param:
     return Param(
         name,
@@ -131,6 +134,7 @@ def _q(
         invalid,
         lenient,
         non_negative,
+        absent_ok,
     )
 
 
@@ -1265,8 +1269,9 @@ _MAILBOXES_OPS = (
         "void",
         "Set a mailbox's message counts.",
         _path("mailboxName"),
-        _q("oldMessages", "int", req=True),
-        _q("newMessages", "int", req=True),
+        # Described as required, yet Asterisk takes a missing count as 0 instead of refusing it.
+        _q("oldMessages", "int", req=True, absent_ok=True),
+        _q("newMessages", "int", req=True, absent_ok=True),
         errors=((404, "No such mailbox"),),
     ),
     _op(

@@ -340,6 +340,18 @@ class StoredRecording:
         return {"name": self.name, "format": self.format}
 
 
+@dataclass
+class Mailbox:
+    """Message counts of a mailbox that ARI controls (Asterisk's res_mwi_external keeps these)."""
+
+    name: str
+    old_messages: int = 0
+    new_messages: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "old_messages": self.old_messages, "new_messages": self.new_messages}
+
+
 EventQueue = asyncio.Queue[dict[str, Any] | None]
 
 
@@ -421,6 +433,8 @@ class Engine:
         self.live_recordings: dict[str, LiveRecording] = {}
         self.stored_recordings: dict[str, StoredRecording] = {}
         self.global_vars: dict[str, str] = {}
+        #: Mailboxes set through ARI, by name; phones subscribed to one would be told its counts.
+        self.mailboxes: dict[str, Mailbox] = {}
         self._heard: dict[str, list[dict[str, Any]]] = {}
         self._heard_expiry: dict[str, float] = {}
         #: (expiry, channel id) in expiry order (expiries only grow), so forgetting a channel
@@ -1766,6 +1780,31 @@ class Engine:
         copy = StoredRecording(destination, source.format, source.duration)
         self.stored_recordings[destination] = copy
         return copy
+
+    # ------------------------------------------------------------------ mailboxes
+
+    def list_mailboxes(self) -> list[Mailbox]:
+        """In name order, as Asterisk lists its sorcery container."""
+        return [self.mailboxes[name] for name in sorted(self.mailboxes)]
+
+    def get_mailbox(self, name: str) -> Mailbox:
+        box = self.mailboxes.get(name)
+        if box is None:
+            raise AriError(404, "Mailbox is does not exist")  # sic: Asterisk's wording
+        return box
+
+    def update_mailbox(self, name: str, old_messages: int, new_messages: int) -> Mailbox:
+        """Set the counts, creating the mailbox when it is new (Asterisk never refuses an update)."""
+        box = self.mailboxes.get(name)
+        if box is None:
+            box = self.mailboxes[name] = Mailbox(name)
+        box.old_messages = old_messages
+        box.new_messages = new_messages
+        return box
+
+    def delete_mailbox(self, name: str) -> None:
+        if self.mailboxes.pop(name, None) is None:
+            raise AriError(404, "Mailbox does not exist")
 
     # ------------------------------------------------------------------ shutdown
     async def close(self) -> None:

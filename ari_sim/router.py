@@ -271,7 +271,7 @@ def parse_params(
         if param.name in body_object:
             value = _from_json(param, body_object[param.name])
         if _is_missing(value):
-            if param.required:
+            if param.required and not param.absent_ok:
                 raise BadRequest(param.missing or f"Missing parameter {param.name}")
             if param.default is not None:
                 params[param.name] = param.default

@@ -17,6 +17,8 @@ Conventions:
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -281,6 +283,24 @@ class PsAor(Base):
 
 #: Dialplan context of agent phones: dialplan/extensions.conf sends what they dial into Stasis from there.
 PHONE_CONTEXT = "from-internal"
+#: Context of the Asterisk mailboxes (``<extension>@<context>``) the voicemail keeps counts in.
+MAILBOX_CONTEXT = "opencontact"
+_OFF_WORDS = frozenset({"off", "no", "none", "0", "false"})
+
+
+def mailbox_context(environ: Mapping[str, str] | None = None) -> str:
+    """``OC_VOICEMAIL_MWI_CONTEXT``, read alike by the phone rows and by the voicemail so both name
+    the same mailboxes: empty means :data:`MAILBOX_CONTEXT`, ``off`` means no mailboxes at all."""
+    env = os.environ if environ is None else environ
+    raw = env.get("OC_VOICEMAIL_MWI_CONTEXT", "")
+    value = raw.strip()
+    if not value:
+        return MAILBOX_CONTEXT
+    if value.lower() in _OFF_WORDS:
+        return ""
+    if "@" in value or "/" in value or "," in value or any(char.isspace() for char in value):
+        raise ValueError(f"OC_VOICEMAIL_MWI_CONTEXT must be a plain context name, got {raw!r}")
+    return value
 
 
 def sip_phone_rows(
@@ -292,14 +312,20 @@ def sip_phone_rows(
     webrtc: bool = True,
     callerid: str | None = None,
     realm: str | None = None,
+    mailbox: str | None = None,
 ) -> tuple[PsEndpoint, PsAuth, PsAor]:
     """The three realtime rows of one agent phone, named after its extension.
 
     The secret is kept only as ``md5_cred`` (``auth_type=md5``), never in clear. WebRTC phones get
     Asterisk's ``webrtc=yes`` (ICE, AVPF, DTLS, rtcp-mux, bundle) and opus first; every phone is
     treated as behind NAT (rport, contact rewrite, symmetric RTP), as the seed's ``nat=yes``.
+    The phone subscribes to its voicemail's message-waiting mailbox, ``<extension>@`` the
+    :func:`mailbox_context` unless ``mailbox`` names another ("" for none).
     """
     chosen_realm = realm or sip_realm()
+    if mailbox is None:
+        context_of_boxes = mailbox_context()
+        mailbox = f"{extension}@{context_of_boxes}" if context_of_boxes else ""
     endpoint = PsEndpoint(
         id=extension,
         transport=transport,
@@ -316,6 +342,7 @@ def sip_phone_rows(
         webrtc=webrtc,
         dtls_auto_generate_cert=True if webrtc else None,
         callerid=callerid if callerid is not None else f'"{extension}" <{extension}>',
+        mailboxes=mailbox or None,
     )
     auth = PsAuth(
         id=extension,

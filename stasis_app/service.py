@@ -35,7 +35,7 @@ from stasis_app.phones.incall import InCallService
 from stasis_app.phones.internal_flow import InternalFlow
 from stasis_app.phones.services import PhoneServices, PhoneSettings
 from stasis_app.phones.settings_store import PhoneSettingsStore
-from stasis_app.phones.voicemail import Voicemail, VoicemailSettings
+from stasis_app.phones.voicemail import VOICEMAIL_KIND, Voicemail, VoicemailSettings
 from stasis_app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -189,6 +189,7 @@ def build_service(
         known_extension=phones.store.known,
     )
     voicemail.install()
+    application.register_flow(VOICEMAIL_KIND, voicemail.on_dialplan_call)
     phones.voicemail = voicemail
     flow.voicemail = voicemail
     internal = InternalFlow(application, phones)

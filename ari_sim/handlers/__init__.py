@@ -9,11 +9,22 @@ from ari_sim.handlers import (
     channels,
     endpoints,
     events,
+    mailboxes,
     playbacks,
     recordings,
 )
 from ari_sim.types import Handler
 
 HANDLERS: dict[str, Handler] = {}
-for _module in (applications, asterisk, bridges, channels, endpoints, events, playbacks, recordings):
+for _module in (
+    applications,
+    asterisk,
+    bridges,
+    channels,
+    endpoints,
+    events,
+    mailboxes,
+    playbacks,
+    recordings,
+):
     HANDLERS.update(_module.HANDLERS)

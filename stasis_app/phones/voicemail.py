@@ -10,6 +10,12 @@ beep, then the channel is recorded until ``#``, the longest message, the longest
 caller hanging up -- Asterisk finishes the recording on hang-up, so the message is kept then too.
 The row is stored, and the owner is e-mailed in the background.
 
+Message waiting: after a message is stored, heard or deleted, the box's counts of new (unheard) and
+old (heard) messages are set on the Asterisk mailbox ``<box>@<mwi_context>`` (ARI ``PUT
+/mailboxes``, served by res_mwi_external). Phones whose endpoint lists that mailbox get a SIP
+NOTIFY and show the lamp or the stuttered dial tone. This runs in the background, after the
+database write: a slow or failing Asterisk never holds up the caller, it is only logged.
+
 The mailbox menu (``*66`` own box, ``*66`` + extension another box from any phone):
 
 1. The password, ended with ``#`` (or the inter-digit timeout). Three wrong tries: "goodbye", hang up.
@@ -47,11 +53,11 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from datastore.models import VoicemailBox, VoicemailMessage
+from datastore.models import MAILBOX_CONTEXT, VoicemailBox, VoicemailMessage, mailbox_context
 from datastore.passwords import hash_password, verify_password
 from stasis_app.ari import AriConnection, AriError, AriRequestError
 from stasis_app.ari.rest import ari_url, basic_authorization
@@ -67,6 +73,8 @@ PLAYBACK_LIMIT = 600.0
 #: After the caller hung up mid-recording, how long Asterisk may take to report the recording.
 RECORDING_GRACE = 5.0
 RECORDING_PREFIX = "oc-vm-"
+#: First Stasis argument of the calls the dialplan sends to a mailbox (``[stasis-return] vm<box>``).
+VOICEMAIL_KIND = "voicemail"
 
 
 @dataclass(frozen=True)
@@ -125,11 +133,15 @@ class VoicemailSettings:
     #: Seconds the menu waits for a key after the options prompt, and how often it asks.
     key_timeout: float = 5.0
     option_repeats: int = 3
+    #: Context of the Asterisk mailboxes (``<box>@<context>``) that phones subscribe to; the same
+    #: as the ``mailboxes`` option of their endpoints. Empty turns message-waiting updates off.
+    mwi_context: str = MAILBOX_CONTEXT
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> VoicemailSettings:
         """``OC_VOICEMAIL_DEFAULT_PASSWORD``, ``OC_VOICEMAIL_MAX_SECONDS``, ``OC_VOICEMAIL_MAX_SILENCE``,
-        ``OC_VOICEMAIL_FORMAT`` and the ``OC_SMTP_*`` mail settings."""
+        ``OC_VOICEMAIL_FORMAT``, ``OC_VOICEMAIL_MWI_CONTEXT`` (``off`` turns message waiting off)
+        and the ``OC_SMTP_*`` mail settings."""
         env = os.environ if environ is None else environ
         defaults = cls()
 
@@ -146,6 +158,7 @@ class VoicemailSettings:
             max_message_seconds=number("OC_VOICEMAIL_MAX_SECONDS", defaults.max_message_seconds),
             max_silence_seconds=number("OC_VOICEMAIL_MAX_SILENCE", defaults.max_silence_seconds),
             recording_format=env.get("OC_VOICEMAIL_FORMAT", "").strip() or defaults.recording_format,
+            mwi_context=mailbox_context(env),
         )
 
 
@@ -277,15 +290,32 @@ class MailboxStore:
             ).all()
             return [_message(row) for row in rows]
 
-    async def mark_heard(self, message_id: int) -> None:
-        await asyncio.to_thread(self._mark_heard, message_id)
+    async def mark_heard(self, message_id: int) -> bool:
+        """Mark the message heard; True when it was new until now."""
+        return await asyncio.to_thread(self._mark_heard, message_id)
 
-    def _mark_heard(self, message_id: int) -> None:
+    def _mark_heard(self, message_id: int) -> bool:
         with self.session_factory() as session:
             row = session.get(VoicemailMessage, message_id)
             if row is not None and not row.heard:
                 row.heard = True
                 session.commit()
+                return True
+            return False
+
+    async def counts(self, box: str) -> tuple[int, int]:
+        """``(new, old)``: how many messages of the box are unheard and heard."""
+        return await asyncio.to_thread(self._counts, box)
+
+    def _counts(self, box: str) -> tuple[int, int]:
+        with self.session_factory() as session:
+            rows = session.execute(
+                select(VoicemailMessage.heard, func.count())
+                .where(VoicemailMessage.box == box)
+                .group_by(VoicemailMessage.heard)
+            ).all()
+        by_heard = {bool(heard): int(count) for heard, count in rows}
+        return by_heard.get(False, 0), by_heard.get(True, 0)
 
     async def delete_messages(self, message_ids: Sequence[int]) -> None:
         if message_ids:
@@ -366,6 +396,11 @@ class Voicemail:
         self._playbacks: dict[str, asyncio.Future[str]] = {}
         self._recordings: dict[str, asyncio.Future[RecordingResult]] = {}
         self._notifications: set[asyncio.Task[None]] = set()
+        #: Message-waiting updates under way, by box, and the boxes that changed again meanwhile.
+        self._mwi_tasks: dict[str, asyncio.Task[None]] = {}
+        self._mwi_stale: set[str] = set()
+        #: Messages being left by calls the dialplan sent here.
+        self._dialplan_calls: set[asyncio.Task[None]] = set()
         self._removers: list[Callable[[], None]] = []
 
     # Wiring ---------------------------------------------------------------------------------------
@@ -382,7 +417,7 @@ class Voicemail:
         ]
 
     async def drain(self, within: float = 30.0) -> None:
-        """Wait for the e-mail notifications under way (tests, shutdown)."""
+        """Wait for the e-mail notifications and mailbox updates under way (tests, shutdown)."""
         pending = set(self._notifications)
         if pending:
             await asyncio.wait(pending, timeout=within)
@@ -391,6 +426,9 @@ class Voicemail:
         for remove in self._removers:
             remove()
         self._removers.clear()
+        for task in list(self._dialplan_calls):
+            task.cancel()
+        await asyncio.gather(*self._dialplan_calls, return_exceptions=True)
         await self.drain(10.0)
         for task in list(self._notifications):
             task.cancel()
@@ -430,6 +468,24 @@ class Voicemail:
             call.gone.set()
 
     # The service --------------------------------------------------------------------------------
+
+    async def on_dialplan_call(self, channel: dict[str, Any], args: list[str], _application: object) -> None:
+        """A call the dialplan sends with ``Stasis(<app>,voicemail,<box>)``: leave a message.
+
+        Runs in its own task so the application's event handling goes on meanwhile.
+        """
+        channel_id = str(channel["id"])
+        box = args[0] if args else ""
+        if not box:
+            log.warning("voicemail call %s without a box", channel_id)
+            await self._hangup(channel_id)
+            return
+        caller = channel.get("caller") or {}
+        info = CallerInfo(str(caller.get("number", "")), str(caller.get("name", "")))
+        leaving = self.leave_message(channel_id, box, info)
+        task = asyncio.create_task(leaving, name=f"voicemail of {channel_id}")
+        self._dialplan_calls.add(task)
+        task.add_done_callback(self._dialplan_calls.discard)
 
     async def leave_message(self, channel_id: str, box: str, caller: CallerInfo) -> None:
         await self._run(VoicemailCall(channel_id, "leave", box), lambda call: self._leave(call, caller))
@@ -490,6 +546,7 @@ class Voicemail:
         message = await self.boxes.add_message(call.box, name, caller.caller_id, result.duration)
         call.outcome = "message-left"
         call.detail = name
+        self.refresh_waiting(call.box)
         self._spawn_notification(box, message)
         if not call.gone.is_set():
             await self._play(call, list(sounds.saved_and_goodbye))
@@ -556,6 +613,7 @@ class Voicemail:
             if key == "7":
                 await self._delete_recordings([message])
                 await self.boxes.delete_messages([message.id])
+                self.refresh_waiting(call.box)
                 deleted += 1
                 await self._play(call, [sounds.deleted], interruptible=True)
             elif key == "#":
@@ -575,7 +633,8 @@ class Voicemail:
         call.digits.clear()
         media = [*self._fill(sounds.message_number, index=index), f"recording:{message.recording}"]
         interrupted = await self._play(call, media, interruptible=True)
-        await self.boxes.mark_heard(message.id)
+        if await self.boxes.mark_heard(message.id):
+            self.refresh_waiting(call.box)
         if interrupted:
             pressed = call.digits.popleft()
             if pressed in ("7", "9", "#"):
@@ -607,6 +666,7 @@ class Voicemail:
             return
         await self._delete_recordings(messages)
         await self.boxes.delete_messages([message.id for message in messages])
+        self.refresh_waiting(call.box)
         call.outcome = "deleted-all"
         call.detail = f"{len(messages)} messages"
         await self._play(call, [sounds.all_deleted, sounds.goodbye])
@@ -788,6 +848,46 @@ class Voicemail:
             if reply.status != 200:
                 raise AriRequestError(reply.status, body.decode(errors="replace"), "GET", url)
             return body
+
+    # Message waiting ----------------------------------------------------------------------------
+
+    def mailbox_name(self, box: str) -> str:
+        """The Asterisk mailbox of a box, as the phones' endpoints name it."""
+        return f"{box}@{self.settings.mwi_context}"
+
+    def refresh_waiting(self, box: str) -> None:
+        """Have the box's counts sent to Asterisk soon, without waiting for it.
+
+        One update per box runs at a time and reads the counts just before sending, so when the
+        box changes again meanwhile one more update follows and the last one sent is never stale.
+        """
+        if not self.settings.mwi_context:
+            return
+        if box in self._mwi_tasks:
+            self._mwi_stale.add(box)
+            return
+        task = asyncio.create_task(self._send_waiting(box), name=f"voicemail waiting {box}")
+        self._mwi_tasks[box] = task
+        self._notifications.add(task)
+        task.add_done_callback(self._notifications.discard)
+
+    async def _send_waiting(self, box: str) -> None:
+        try:
+            while True:
+                self._mwi_stale.discard(box)
+                try:
+                    new, old = await self.boxes.counts(box)
+                    await self.connection.rest.mailboxes.update(
+                        mailboxName=self.mailbox_name(box), oldMessages=old, newMessages=new
+                    )
+                    log.debug("mailbox %s: %d new, %d old", self.mailbox_name(box), new, old)
+                except Exception as exc:
+                    # Phones keep their last indication; the next change of the box sends it again.
+                    log.warning("message waiting for %s not updated: %r", self.mailbox_name(box), exc)
+                if box not in self._mwi_stale:
+                    return
+        finally:
+            self._mwi_tasks.pop(box, None)
 
     # Notification -------------------------------------------------------------------------------
 

@@ -391,3 +391,28 @@ def test_logger_writes_a_console_and_a_file_log() -> None:
     logfiles: ConfSection = logger.only("logfiles")
     keys = {o.key for o in logger.options(logfiles)}
     assert "console" in keys and "messages.log" in keys
+
+
+# --- message waiting ---------------------------------------------------------------------------------
+
+MWI_MODULES = {"res_mwi_external.so", "res_stasis_mailbox.so", "res_ari_mailboxes.so"}
+
+
+def test_mailboxes_over_ari_load_and_app_voicemail_does_not() -> None:
+    _autoload, required, noload, load = module_lists()
+    # The voicemail sets message counts through ARI /mailboxes, which these three provide.
+    assert (required | load) >= MWI_MODULES, MWI_MODULES - (required | load)
+    assert not MWI_MODULES & noload
+    # app_voicemail and res_mwi_external both claim Asterisk's single voicemail provider slot.
+    assert "app_voicemail.so" in noload
+
+
+def test_phones_subscribe_to_the_mailbox_the_voicemail_updates(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stasis_app.phones.voicemail import VoicemailSettings  # noqa: PLC0415 - only this test needs it
+
+    monkeypatch.delenv("OC_VOICEMAIL_MWI_CONTEXT", raising=False)
+    endpoint, _auth, _aor = sip_phone_rows("1999", "secret-1999")
+    assert endpoint.mailboxes == f"1999@{VoicemailSettings.from_env({}).mwi_context}" == "1999@opencontact"
+    monkeypatch.setenv("OC_VOICEMAIL_MWI_CONTEXT", "site2")
+    endpoint, _auth, _aor = sip_phone_rows("1999", "secret-1999")
+    assert endpoint.mailboxes == f"1999@{VoicemailSettings.from_env().mwi_context}" == "1999@site2"

@@ -175,8 +175,12 @@ async def start_system(
             "inter_digit_timeout": 3.0,
             **voicemail_options,
         }
-        service, _ = await services.start(harness_phone_settings(harness), VoicemailSettings(**options))
+        settings = VoicemailSettings(**options)
+        contexts.add(settings.mwi_context)
+        service, _ = await services.start(harness_phone_settings(harness), settings)
         return System(harness, service, voicemail_db, mail_server)
+
+    contexts: set[str] = set()
 
     try:
         yield start
@@ -187,3 +191,9 @@ async def start_system(
             name = str(item["name"])
             if name.startswith(RECORDING_PREFIX):
                 await harness.ari.call("DELETE", f"/recordings/stored/{name}")
+        # So are the message-waiting mailboxes the voicemail set.
+        status, boxes = await harness.ari.call("GET", "/mailboxes")
+        for item in boxes if status == 200 else []:
+            name = str(item["name"])
+            if name.rpartition("@")[2] in contexts - {""}:
+                await harness.ari.call("DELETE", f"/mailboxes/{name}")
