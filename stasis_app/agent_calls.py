@@ -33,7 +33,8 @@ from bus.base import Bus, Subscription
 from stasis_app.acd.records import QueueLogRow, local_time
 from stasis_app.agent_commands import CommandRefused, text_field
 from stasis_app.application import StasisApplication
-from stasis_app.inbound.flow import InboundCall, InboundFlow, Phase
+from stasis_app.inbound.calls import InboundCall, Phase
+from stasis_app.inbound.flow import InboundFlow
 from stasis_app.phones.call_control import CallControl
 from stasis_app.phones.conference import ConferenceService
 from stasis_app.phones.incall import Command, Conversation, InCallService, IncallSettings, Target

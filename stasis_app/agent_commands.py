@@ -29,7 +29,8 @@ from bus import messages
 from bus.base import Bus, Subscription
 from stasis_app.application import StasisApplication
 from stasis_app.ari import AriConnection, AriError, AriRequestError
-from stasis_app.inbound.flow import AGENT_KIND, InboundCall, InboundFlow, Phase
+from stasis_app.inbound.calls import AGENT_KIND, InboundCall, Phase
+from stasis_app.inbound.flow import InboundFlow
 
 if TYPE_CHECKING:
     from stasis_app.outbound_calls import OutboundCalls

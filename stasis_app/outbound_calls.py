@@ -43,7 +43,8 @@ from stasis_app.acd.records import CallFacts, QueueLogRow, local_time
 from stasis_app.agent_commands import CALL_HELD, CALL_UNHELD, CommandRefused, ConnectedCall, text_field
 from stasis_app.application import StasisApplication
 from stasis_app.ari import AriConnection, AriError, AriRequestError
-from stasis_app.inbound.flow import AUTO_ANSWER_VARIABLES, InboundFlow
+from stasis_app.inbound.flow import InboundFlow
+from stasis_app.inbound.offering import AUTO_ANSWER_VARIABLES
 from stasis_app.inbound.virtual_hold import callback_dialstring
 from stasis_app.phones.incall import InCallService
 from stasis_app.phones.services import BridgedCall, CallerInfo, CallParty, PhoneServices

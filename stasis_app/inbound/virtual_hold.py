@@ -29,10 +29,12 @@ from stasis_app.acd import records
 from stasis_app.acd.queueing import offer_failed
 from stasis_app.acd.records import local_time
 from stasis_app.ari import AriError, AriRequestError
-from stasis_app.inbound.flow import AgentLeg, InboundCall, InboundFlow, Phase
+from stasis_app.inbound import announcing, ari_requests, offering, teardown
+from stasis_app.inbound.calls import AgentLeg, InboundCall, Phase
 
 if TYPE_CHECKING:
     from stasis_app.application import StasisApplication
+    from stasis_app.inbound.flow import InboundFlow
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +97,7 @@ class VirtualHold:
         now = flow.clock()
         position = flow.queues.position(call.callid)
         call.phase = Phase.VIRTUAL_HOLD
-        flow._cancel_announcements(call)
+        announcing.cancel_announcements(flow, call)
         if call.playback_id is not None:
             flow.playbacks.pop(call.playback_id, None)
             call.playback_id = None
@@ -129,7 +131,7 @@ class VirtualHold:
         if not self.keep_place(call, how=key):
             return
         try:
-            await self.flow._request("stopMoh", channelId=call.callid)
+            await ari_requests.request(self.flow, "stopMoh", channelId=call.callid)
             await self.flow.connection.rest.channels.play(channelId=call.callid, media=",".join(CONFIRMATION))
         except AriError as exc:
             log.info("call %s: virtual hold confirmation not played: %s", call.callid, exc)
@@ -137,7 +139,7 @@ class VirtualHold:
 
     async def _release_line(self, channel_id: str) -> None:
         await asyncio.sleep(1.0)
-        await self.flow._hangup_channel(channel_id)
+        await ari_requests.hangup_channel(self.flow, channel_id)
 
     # The turn comes --------------------------------------------------------------------------
 
@@ -203,7 +205,7 @@ class VirtualHold:
         call = flow.calls.get(callid)
         callback = self.callbacks.get(callid)
         if call is None or callback is None or call.phase is not Phase.VIRTUAL_HOLD:
-            await flow._hangup_channel(callid)
+            await ari_requests.hangup_channel(flow, callid)
             return
         async with call.lock:
             campaign = call.campaign
@@ -222,16 +224,16 @@ class VirtualHold:
                 )
             )
             try:
-                await flow._request("startMoh", channelId=callid, mohClass=campaign.musiconhold)
+                await ari_requests.request(flow, "startMoh", channelId=callid, mohClass=campaign.musiconhold)
             except AriRequestError as exc:
-                await flow._on_request_error(call, exc, "callback music")
+                await teardown.on_request_error(flow, call, exc, "callback music")
                 return
             leg = callback.leg
             if leg.ended or leg not in call.offers:
                 # The agent went away meanwhile: the caller waits for the next one, in place.
                 flow.dispatch()
                 return
-        flow._spawn(flow._ring(call, leg), f"offer of {call.callid} to {leg.offer.agent}")
+        flow._spawn(offering.ring(flow, call, leg), f"offer of {call.callid} to {leg.offer.agent}")
 
     async def callback_gone(self, call: InboundCall, cause: int) -> None:
         """A channel with the call's id went away while on virtual hold: the first one (nothing to
@@ -266,7 +268,7 @@ class VirtualHold:
             )
         )
         flow._emit(messages.call_abandoned(call.callid, campaign.name, call.caller_number, position=1))
-        flow._end(call)
+        teardown.end(flow, call)
         flow.dispatch()
 
     def forget(self, callid: str) -> None:
