@@ -32,9 +32,7 @@ import cProfile
 import gc
 import json
 import logging
-import os
 import shutil
-import socket
 import statistics
 import sys
 import tempfile
@@ -49,6 +47,15 @@ from time import perf_counter
 from typing import Any
 
 import aiohttp
+from sim_process import (
+    PASSWORD,
+    USERNAME,
+    SimulatorProcess,
+    child_env,
+    cpu_seconds_of,
+    own_cpu_seconds,
+    simulator_process,
+)
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -63,8 +70,6 @@ from stasis_app.settings import AriSettings, Settings
 
 THIS_FILE = Path(__file__).resolve()
 REPO_ROOT = THIS_FILE.parents[1]
-USERNAME = "asterisk"
-PASSWORD = "asterisk"
 APP = "opencontact"
 FIRST_PHONE = 20000
 FIRST_DID = 880000
@@ -78,36 +83,9 @@ def basic_auth() -> dict[str, str]:
     return {"Authorization": f"Basic {token}"}
 
 
-def cpu_seconds_of(pid: int) -> float | None:
-    """User + system CPU seconds of another process (Linux ``/proc``), None where unavailable."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
-
-
-def own_cpu_seconds() -> float:
-    times = os.times()
-    return times.user + times.system
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
-
-
-def child_env() -> dict[str, str]:
-    return dict(
-        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
-    )
 
 
 # The caller driver (its own process) ----------------------------------------------------------------
@@ -197,60 +175,17 @@ async def drive(url: str, calls: int, rate: float, talk: float, dids: list[str])
 # The simulator process ------------------------------------------------------------------------------
 
 
-@dataclass
-class Simulator:
-    url: str
-    process: asyncio.subprocess.Process
-
-
 @contextlib.asynccontextmanager
-async def simulator(time_scale: float, profile: str | None = None) -> AsyncIterator[Simulator]:
-    port = free_port()
-    command = shutil.which("opencontact-ari-sim")
-    base = [command] if command else [sys.executable, "-m", "ari_sim.cli"]
-    if profile:
-        base = [sys.executable, "-m", "cProfile", "-o", profile, "-m", "ari_sim.cli"]
-    args = [
-        *base,
-        "--port",
-        str(port),
-        "--time-scale",
-        str(time_scale),
+async def simulator(time_scale: float, profile: str | None = None) -> AsyncIterator[SimulatorProcess]:
+    extra = [
         "--dialplan",
         str(REPO_ROOT / "dialplan" / "extensions.conf"),
         # Not a line of access log per request: this measures the simulator, not its logging.
         "--log-level",
         "WARNING",
     ]
-    process = await asyncio.create_subprocess_exec(
-        *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, env=child_env()
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        await wait_for_http(url, process)
-        yield Simulator(url, process)
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 5)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-
-
-async def wait_for_http(url: str, process: asyncio.subprocess.Process, within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    async with aiohttp.ClientSession(headers=basic_auth()) as session:
-        while time.monotonic() < deadline:
-            if process.returncode is not None:
-                raise RuntimeError(f"simulator exited with {process.returncode}")
-            with contextlib.suppress(aiohttp.ClientError):
-                async with session.get(f"{url}/ari/api-docs/resources.json") as resp:
-                    if resp.status == 200:
-                        return
-            await asyncio.sleep(0.05)
-    raise RuntimeError("simulator did not come up")
+    async with simulator_process(time_scale, extra, profile) as sim:
+        yield sim
 
 
 async def control(session: aiohttp.ClientSession, url: str, method: str, path: str, body: Any = None) -> Any:

@@ -17,47 +17,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
-import shutil
-import socket
 import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import aiohttp
+from sim_process import PASSWORD, USERNAME, cpu_seconds_of, own_cpu_seconds, simulator_process
 
 from stasis_app.ari import AriConnection, BackoffPolicy, Event
 from stasis_app.ari.rest import basic_authorization
 from stasis_app.settings import AriSettings
 
 APP = "opencontact-bench"
-USERNAME = "asterisk"
-PASSWORD = "asterisk"
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def cpu_seconds_of(pid: int) -> float | None:
-    """User + system CPU seconds of another process (Linux ``/proc``), None where unavailable."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks
-
-
-def own_cpu_seconds() -> float:
-    times = os.times()
-    return times.user + times.system
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -68,28 +41,8 @@ class RunningSimulator:
 
 @contextlib.asynccontextmanager
 async def subprocess_simulator(time_scale: float) -> AsyncIterator[RunningSimulator]:
-    port = free_port()
-    command = shutil.which("opencontact-ari-sim")
-    base = [command] if command else [sys.executable, "-m", "ari_sim.cli"]
-    args = [*base, "--port", str(port), "--time-scale", str(time_scale)]
-    env = dict(
-        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
-    )
-    process = await asyncio.create_subprocess_exec(
-        *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, env=env
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        await wait_for_http(url, process)
-        yield RunningSimulator(url, process.pid)
-    finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 5)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+    async with simulator_process(time_scale) as sim:
+        yield RunningSimulator(sim.url, sim.process.pid)
 
 
 @contextlib.asynccontextmanager
@@ -110,21 +63,6 @@ async def inprocess_simulator(time_scale: float) -> AsyncIterator[RunningSimulat
         yield RunningSimulator(f"http://127.0.0.1:{runner.addresses[0][1]}", None)
     finally:
         await runner.cleanup()
-
-
-async def wait_for_http(url: str, process: asyncio.subprocess.Process, within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    headers = {"Authorization": basic_authorization(USERNAME, PASSWORD)}
-    async with aiohttp.ClientSession(headers=headers) as session:
-        while time.monotonic() < deadline:
-            if process.returncode is not None:
-                raise RuntimeError(f"simulator exited with {process.returncode}")
-            with contextlib.suppress(aiohttp.ClientError):
-                async with session.get(f"{url}/ari/api-docs/resources.json") as resp:
-                    if resp.status == 200:
-                        return
-            await asyncio.sleep(0.05)
-    raise RuntimeError("simulator did not come up")
 
 
 async def register_phones(url: str, count: int) -> list[str]:

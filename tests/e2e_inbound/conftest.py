@@ -9,29 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e_support import PRODUCT_APP, ProductServices, harness
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bus import COMMANDS, EVENTS, InProcessBus, Message
 from bus import messages as bus_messages
-from datastore.database import make_engine, session_factory
+from datastore.database import make_engine
 from datastore.models import Campaign, CampaignMember, Cdr, Holiday, QueueLogEntry
 from harness.base import CallHarness
-from harness.selection import backend_names, open_harness
-from stasis_app.service import ServiceSettings, StasisService, build_service
-from stasis_app.settings import AriSettings, Settings
+from stasis_app.phones.services import PhoneSettings
+from stasis_app.service import StasisService
 
-#: The product's Stasis application, as named by the dialplan's OC_APP.
-PRODUCT_APP = "opencontact"
-
-
-@pytest.fixture(params=backend_names())
-async def harness(request: pytest.FixtureRequest) -> AsyncIterator[CallHarness]:
-    opened = await open_harness(str(request.param))
-    try:
-        yield opened
-    finally:
-        await opened.close()
+__all__ = ["PRODUCT_APP", "harness"]
 
 
 @pytest.fixture
@@ -142,36 +132,24 @@ async def start_system(
     harness: CallHarness, db_engine: Engine, mariadb_url: str, tmp_path: Path
 ) -> AsyncIterator[Starter]:
     """``await start_system()`` starts the service against the harness's ARI, with the rows present."""
-    started: list[System] = []
+    started: list[ProductServices] = []
 
     async def start(database_url: str | None = None) -> System:
-        ari = harness.ari
-        settings = Settings(
-            ari=AriSettings(url=ari.root, username=ari.username, password=ari.password, app=PRODUCT_APP)
-        )
-        bus = InProcessBus()
-        await bus.start()
-        url = database_url or mariadb_url
-        service = build_service(
-            settings,
-            service_settings=ServiceSettings(database_url=url, journal_dir=str(tmp_path / "journal")),
-            bus=bus,
-            session_factory=session_factory(make_engine(url)),
-        )
-        system = System(harness, service, bus, db_engine)
+        services = ProductServices(harness, database_url or mariadb_url, tmp_path / "journal")
+        started.append(services)
+        events: list[Message] = []
 
         async def collect(message: Message) -> None:
-            system.events.append(message)
+            events.append(message)
 
-        bus.subscribe(EVENTS, collect)
-        await service.start()
-        await asyncio.wait_for(service.connection.wait_connected(), 10)
-        started.append(system)
-        return system
+        # The default phone settings, as when the service is built without any.
+        service, bus = await services.start(
+            PhoneSettings(), before_start=lambda bus: bus.subscribe(EVENTS, collect)
+        )
+        return System(harness, service, bus, db_engine, events)
 
     try:
         yield start
     finally:
-        for system in started:
-            await system.service.stop()
-            await system.bus.close()
+        for services in started:
+            await services.stop_all()
